@@ -1,0 +1,371 @@
+/**
+ * The probe's YAML config: loaded, validated and normalised once at start. Every problem is
+ * reported with the file and the key it is under (see probe/README.md for the reference).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import cron from 'node-cron';
+import { parseDocument } from 'yaml';
+import { CHECK_KINDS, type CheckKind } from '../contract/record.ts';
+import {
+  array, boolean, dictionary, number, object, oneOf, optional, string, text, type Validator,
+} from '../contract/shape.ts';
+import { ID_PATTERN } from '../contract/subjects.ts';
+import { parseDuration } from './duration.ts';
+import {
+  isDomainName, parseDnsServer, resolvConfNameservers, splitHostPort, type DnsServer,
+} from './endpoints.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`invalid config ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ProbeIdentity {
+  id: string;
+  region: string;
+  isp: string;
+  asn: number | null;
+  labels: Record<string, string>;
+}
+
+interface TaskBase {
+  id: string;
+  target: string;
+  schedule: string;
+  timeoutMs: number;
+}
+export interface DnsTask extends TaskBase {
+  kind: 'dns';
+  dns: {
+    types: string[];
+    references: DnsServer[];
+    evidence: boolean;
+    expect: { ips: string[]; cidrs: string[]; cnames: string[]; asns: number[] };
+  };
+}
+export interface HttpTask extends TaskBase {
+  kind: 'http';
+  http: {
+    method: string;
+    headers: Record<string, string>;
+    expectStatus: number[];
+    bodyRegexp: RegExp | null;
+    bodyNotRegexp: RegExp | null;
+    headerMatch: Record<string, RegExp>;
+    followRedirects: boolean;
+    maxRedirects: number;
+    bodyLimitBytes: number;
+    tlsSkipVerify: boolean;
+    ipVersion: IpVersion;
+  };
+}
+export interface TcpTask extends TaskBase {
+  kind: 'tcp';
+  tcp: { tls: boolean; serverName: string | null; ipVersion: IpVersion };
+}
+export interface PingTask extends TaskBase {
+  kind: 'ping';
+  ping: { count: number; intervalMs: number; ipVersion: IpVersion };
+}
+export type Task = DnsTask | HttpTask | TcpTask | PingTask;
+export type TaskOf<K extends CheckKind> = Extract<Task, { kind: K }>;
+export type IpVersion = 'auto' | '4' | '6';
+
+export interface ProbeConfig {
+  file: string;
+  probe: ProbeIdentity;
+  /** The probe's local (ISP) resolvers: the ones a user behind this ISP would use. */
+  resolvers: DnsServer[];
+  nats: { url: string; credentials: string | null; token: string | null };
+  spool: { dir: string; maxBytes: number };
+  /** Extra CA certificates (PEM) trusted in addition to the system roots. */
+  extraCaPem: string | null;
+  metrics: { host: string; port: number } | null;
+  concurrency: number;
+  tasks: Task[];
+}
+
+// --- validators for pieces people write -----------------------------------------------------
+
+const duration = (opts: { min?: number } = {}): Validator<number> => (value, path, problems) => {
+  const parsed = parseDuration(value);
+  if (parsed === null) {
+    problems.push(`${path}: ${JSON.stringify(value)} is not a duration (write e.g. 500ms, 5s, 1m)`);
+    return 0;
+  }
+  if (opts.min !== undefined && parsed < opts.min) problems.push(`${path}: must be at least ${opts.min}ms`);
+  return parsed;
+};
+
+const dnsServer: Validator<DnsServer> = (value, path, problems) => {
+  const server = typeof value === 'string' ? parseDnsServer(value) : null;
+  if (!server) problems.push(`${path}: ${JSON.stringify(value)} is not a DNS server (write "ip", "ip:port" or an https:// DoH URL)`);
+  return server as DnsServer;
+};
+
+const regexp: Validator<RegExp> = (value, path, problems) => {
+  if (typeof value !== 'string') {
+    problems.push(`${path}: expected a regular expression as a string`);
+    return /$^/;
+  }
+  try {
+    return new RegExp(value);
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message}`);
+    return /$^/;
+  }
+};
+
+const schedule: Validator<string> = (value, path, problems) => {
+  if (typeof value !== 'string' || !cron.validate(value)) {
+    problems.push(`${path}: ${JSON.stringify(value)} is not a cron expression (5 fields, e.g. "* * * * *")`);
+  }
+  return value as string;
+};
+
+const ipVersion = optional(oneOf(['auto', '4', '6'] as const), 'auto');
+const id = string({ pattern: ID_PATTERN, hint: 'letters, digits, "-" and "_", at most 64' });
+const ipList = array(string({ pattern: /^[0-9a-fA-F.:]+$/, hint: 'an IP address' }));
+
+const kindBlocks = {
+  dns: object(
+    {
+      types: optional(array(oneOf(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT'] as const), { min: 1 }), ['A']),
+      references: optional(array(dnsServer), []),
+      evidence: optional(boolean, false),
+      expect: optional(
+        object(
+          {
+            ips: optional(ipList, []),
+            cidrs: optional(array(string({ pattern: /^[0-9a-fA-F.:]+\/\d{1,3}$/, hint: 'a CIDR like 10.0.0.0/8' })), []),
+            cnames: optional(array(string()), []),
+            asns: optional(array(number({ min: 0, integer: true })), []),
+          },
+          { strict: true },
+        ),
+        { ips: [], cidrs: [], cnames: [], asns: [] },
+      ),
+    },
+    { strict: true },
+  ),
+  http: object(
+    {
+      method: optional(oneOf(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const), 'GET'),
+      headers: optional(dictionary(text), {}),
+      expect_status: optional(array(number({ min: 100, max: 599, integer: true }), { min: 1 }), []),
+      body_regexp: optional(regexp),
+      body_not_regexp: optional(regexp),
+      header_match: optional(dictionary(regexp), {}),
+      follow_redirects: optional(boolean, true),
+      max_redirects: optional(number({ min: 0, max: 30, integer: true }), 10),
+      body_limit_bytes: optional(number({ min: 1, integer: true }), 10 * 1024 * 1024),
+      tls_skip_verify: optional(boolean, false),
+      ip_version: ipVersion,
+    },
+    { strict: true },
+  ),
+  tcp: object(
+    { tls: optional(boolean, false), server_name: optional(string()), ip_version: ipVersion },
+    { strict: true },
+  ),
+  ping: object(
+    {
+      count: optional(number({ min: 1, max: 100, integer: true }), 3),
+      interval: optional(duration({ min: 200 }), 1000),
+      ip_version: ipVersion,
+    },
+    { strict: true },
+  ),
+};
+
+const taskHead = object({
+  id,
+  kind: oneOf(CHECK_KINDS),
+  target: string({ maxLength: 2048 }),
+  schedule: optional(schedule, '* * * * *'),
+  timeout: optional(duration({ min: 1 }), 5000),
+});
+
+const topLevel = object(
+  {
+    probe: object(
+      {
+        id,
+        region: string(),
+        isp: string(),
+        asn: optional(number({ min: 0, max: 4294967295, integer: true }), null),
+        labels: optional(dictionary(text), {}),
+        resolvers: optional(array(dnsServer, { min: 1 })),
+      },
+      { strict: true },
+    ),
+    nats: optional(
+      object(
+        { url: optional(string(), 'nats://127.0.0.1:4222'), credentials: optional(string()), token: optional(string()) },
+        { strict: true },
+      ),
+      { url: 'nats://127.0.0.1:4222', credentials: undefined, token: undefined },
+    ),
+    spool: optional((value, path, problems) => (typeof value === 'string' ? { dir: value, max_mb: 256 } : spoolBlock(value, path, problems)), {
+      dir: './spool',
+      max_mb: 256,
+    }),
+    ca_file: optional(string()),
+    metrics: optional(object({ listen: string() }, { strict: true })),
+    concurrency: optional(number({ min: 1, max: 10_000, integer: true }), 256),
+    tasks: optional(array((value) => value), []),
+  },
+  { strict: true },
+);
+const spoolBlock = object({ dir: string(), max_mb: optional(number({ min: 1 }), 256) }, { strict: true });
+
+// --- loading ---------------------------------------------------------------------------------
+
+/** Reads, validates and normalises a config file. Throws ConfigError naming every problem. */
+export function loadConfig(file: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): ProbeConfig {
+  const path = resolve(file);
+  let source: string;
+  try {
+    source = readFile(path);
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(path, doc.errors.map((e) => `YAML syntax, line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`));
+  }
+  return parseConfig(doc.toJS(), path, readFile);
+}
+
+/** Validates an already parsed config object; `file` names it in errors and anchors relative paths. */
+export function parseConfig(raw: unknown, file: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): ProbeConfig {
+  const problems: string[] = [];
+  const top = topLevel(raw ?? {}, '', problems);
+  if (!top) throw new ConfigError(file, problems);
+  const baseDir = dirname(file);
+  const tasks = (top.tasks ?? []).map((t, i) => parseTask(t, `tasks[${i}]`, problems)).filter((t): t is Task => t !== null);
+  const seen = new Set<string>();
+  tasks.forEach((task, i) => {
+    if (seen.has(task.id)) problems.push(`tasks[${i}].id: "${task.id}" is used by another task`);
+    seen.add(task.id);
+  });
+
+  const resolvers = top.probe?.resolvers ?? systemResolvers(readFile, problems);
+  let extraCaPem: string | null = null;
+  if (top.ca_file) {
+    try {
+      extraCaPem = readFile(resolve(baseDir, top.ca_file));
+      if (!extraCaPem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`ca_file: ${top.ca_file} holds no PEM certificate`);
+    } catch (err) {
+      problems.push(`ca_file: cannot read ${top.ca_file}: ${(err as Error).message}`);
+    }
+  }
+  let metrics: ProbeConfig['metrics'] = { host: '127.0.0.1', port: 9464 };
+  if (top.metrics) {
+    const hp = splitHostPort(top.metrics.listen);
+    if (!hp || hp.port === null) problems.push(`metrics.listen: "${top.metrics.listen}" is not host:port`);
+    else metrics = { host: hp.host, port: hp.port };
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  return {
+    file,
+    probe: { ...top.probe, asn: top.probe.asn ?? null },
+    resolvers,
+    nats: {
+      url: top.nats.url,
+      credentials: top.nats.credentials ? resolve(baseDir, top.nats.credentials) : null,
+      token: top.nats.token ?? null,
+    },
+    spool: { dir: resolve(baseDir, top.spool.dir), maxBytes: Math.round(top.spool.max_mb * 1024 * 1024) },
+    extraCaPem,
+    metrics,
+    concurrency: top.concurrency,
+    tasks,
+  };
+}
+
+function systemResolvers(readFile: (path: string) => string, problems: string[]): DnsServer[] {
+  let text = '';
+  try {
+    text = readFile('/etc/resolv.conf');
+  } catch {
+    // reported below as "no resolvers"
+  }
+  const servers = resolvConfNameservers(text).map((ip) => parseDnsServer(ip)).filter((s): s is DnsServer => s !== null);
+  if (servers.length === 0) problems.push('probe.resolvers: not set, and /etc/resolv.conf names no nameserver');
+  return servers;
+}
+
+const TASK_KEYS: readonly string[] = ['id', 'kind', 'target', 'schedule', 'timeout', ...CHECK_KINDS];
+
+function parseTask(raw: unknown, path: string, problems: string[]): Task | null {
+  const before = problems.length;
+  const head = taskHead(raw, path, problems);
+  if (!head || problems.length > before && !head.kind) return null;
+  const record = raw as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!TASK_KEYS.includes(key)) {
+      problems.push(`${path}.${key}: unknown key (known: id, kind, target, schedule, timeout, and a block named after the kind)`);
+    }
+  }
+  for (const other of CHECK_KINDS) {
+    if (other !== head.kind && record[other] !== undefined) problems.push(`${path}.${other}: a ${other} block in a ${head.kind} task`);
+  }
+  const base: TaskBase = { id: head.id, target: head.target, schedule: head.schedule, timeoutMs: head.timeout };
+  const at = `${path}.${head.kind}`;
+  const block = record[head.kind] ?? {};
+  switch (head.kind) {
+    case 'dns': {
+      if (!isDomainName(head.target)) problems.push(`${path}.target: "${head.target}" is not a domain name`);
+      const dns = kindBlocks.dns(block, at, problems);
+      return { ...base, kind: 'dns', dns };
+    }
+    case 'http': {
+      if (!/^https?:\/\/[^/]/i.test(head.target) || !URL.canParse(head.target)) {
+        problems.push(`${path}.target: "${head.target}" is not an http:// or https:// URL`);
+      }
+      const h = kindBlocks.http(block, at, problems);
+      if (!h) return null;
+      return {
+        ...base,
+        kind: 'http',
+        http: {
+          method: h.method,
+          headers: h.headers,
+          expectStatus: h.expect_status,
+          bodyRegexp: h.body_regexp ?? null,
+          bodyNotRegexp: h.body_not_regexp ?? null,
+          headerMatch: h.header_match,
+          followRedirects: h.follow_redirects,
+          maxRedirects: h.max_redirects,
+          bodyLimitBytes: h.body_limit_bytes,
+          tlsSkipVerify: h.tls_skip_verify,
+          ipVersion: h.ip_version,
+        },
+      };
+    }
+    case 'tcp': {
+      const hp = splitHostPort(head.target);
+      if (!hp || hp.port === null) problems.push(`${path}.target: "${head.target}" is not host:port`);
+      const t = kindBlocks.tcp(block, at, problems);
+      if (!t) return null;
+      return { ...base, kind: 'tcp', tcp: { tls: t.tls, serverName: t.server_name ?? null, ipVersion: t.ip_version } };
+    }
+    case 'ping': {
+      const p = kindBlocks.ping(block, at, problems);
+      if (!p) return null;
+      // Without a timeout, a ping task gets enough time for its echoes plus 2 s for the last reply.
+      if (record.timeout === undefined) base.timeoutMs = p.count * p.interval + 2000;
+      else if (p.count * p.interval >= head.timeout) {
+        problems.push(`${path}.timeout: ${head.timeout}ms is too short for ${p.count} echoes ${p.interval}ms apart`);
+      }
+      return { ...base, kind: 'ping', ping: { count: p.count, intervalMs: p.interval, ipVersion: p.ip_version } };
+    }
+    default:
+      return null;
+  }
+}
