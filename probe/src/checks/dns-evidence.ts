@@ -1,4 +1,5 @@
 // STUB — to be replaced by the HTTP helper. Signature is fixed.
+import type { EvidenceSettings } from '../config/config.ts';
 import type { EvidenceFetch } from '../contract/record.ts';
 import type { CheckContext } from './check.ts';
 
@@ -9,6 +10,8 @@ export interface EvidenceRequest {
   unexpectedIps: string[];
   /** One IP from the reference answers to fetch at the same moment (null if none). */
   referenceIp: string | null;
+  /** Path, ports and body cap (ports differ from 80/443 only in labs and odd deployments). */
+  settings: EvidenceSettings;
   ctx: CheckContext;
 }
 

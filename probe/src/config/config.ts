@@ -42,9 +42,16 @@ export interface DnsTask extends TaskBase {
   dns: {
     types: string[];
     references: DnsServer[];
-    evidence: boolean;
+    /** Null unless the task asks for hijack evidence. */
+    evidence: EvidenceSettings | null;
     expect: { ips: string[]; cidrs: string[]; cnames: string[]; asns: number[] };
   };
+}
+export interface EvidenceSettings {
+  path: string;
+  httpPort: number;
+  httpsPort: number;
+  bodyLimitBytes: number;
 }
 export interface HttpTask extends TaskBase {
   kind: 'http';
@@ -126,6 +133,23 @@ const schedule: Validator<string> = (value, path, problems) => {
   return value as string;
 };
 
+const port = number({ min: 1, max: 65535, integer: true });
+const evidenceBlock = object(
+  {
+    path: optional(string({ pattern: /^\//, hint: 'a path starting with /' }), '/'),
+    http_port: optional(port, 80),
+    https_port: optional(port, 443),
+    body_limit_bytes: optional(number({ min: 1024, max: 64 * 1024 * 1024, integer: true }), 1024 * 1024),
+  },
+  { strict: true },
+);
+/** `evidence: true`, or a block that changes where and how much to fetch. */
+const evidenceSetting: Validator<EvidenceSettings | null> = (value, path, problems) => {
+  if (value === false) return null;
+  const block = evidenceBlock(value === true ? {} : value, path, problems);
+  return block && { path: block.path, httpPort: block.http_port, httpsPort: block.https_port, bodyLimitBytes: block.body_limit_bytes };
+};
+
 const ipVersion = optional(oneOf(['auto', '4', '6'] as const), 'auto');
 const id = string({ pattern: ID_PATTERN, hint: 'letters, digits, "-" and "_", at most 64' });
 const ipList = array(string({ pattern: /^[0-9a-fA-F.:]+$/, hint: 'an IP address' }));
@@ -135,7 +159,7 @@ const kindBlocks = {
     {
       types: optional(array(oneOf(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT'] as const), { min: 1 }), ['A']),
       references: optional(array(dnsServer), []),
-      evidence: optional(boolean, false),
+      evidence: optional(evidenceSetting, null),
       expect: optional(
         object(
           {
