@@ -3,6 +3,7 @@
  * reported with the file and the key it is under (see probe/README.md for the reference).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import cron from 'node-cron';
 import { parseDocument } from 'yaml';
@@ -257,9 +258,9 @@ export function loadConfig(file: string, readFile: (path: string) => string = (p
   } catch (err) {
     throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
   }
-  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(source, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(path, doc.errors.map((e) => `YAML syntax, line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(path, doc.errors.map((e) => `YAML syntax, line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`));
   }
   return parseConfig(doc.toJS(), path, readFile);
 }
@@ -277,7 +278,8 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
     seen.add(task.id);
   });
 
-  const resolvers = top.probe?.resolvers ?? systemResolvers(readFile, problems);
+  const needsResolver = tasks.some((t) => t.kind === 'dns' || !isIP(dialHost(t)));
+  const resolvers = top.probe?.resolvers ?? systemResolvers(readFile, needsResolver ? problems : []);
   let extraCaPem: string | null = null;
   if (top.ca_file) {
     try {
@@ -297,7 +299,7 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
 
   return {
     file,
-    probe: { ...top.probe, asn: top.probe.asn ?? null },
+    probe: { id: top.probe.id, region: top.probe.region, isp: top.probe.isp, asn: top.probe.asn ?? null, labels: top.probe.labels },
     resolvers,
     nats: {
       url: top.nats.url,
@@ -312,6 +314,13 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
   };
 }
 
+/** The host part of a dial target (http URL host, tcp host, ping host). */
+function dialHost(task: Task): string {
+  if (task.kind === 'http') return URL.canParse(task.target) ? new URL(task.target).hostname.replace(/^\[|\]$/g, '') : task.target;
+  if (task.kind === 'tcp') return splitHostPort(task.target)?.host ?? task.target;
+  return task.target;
+}
+
 function systemResolvers(readFile: (path: string) => string, problems: string[]): DnsServer[] {
   let text = '';
   try {
@@ -320,7 +329,7 @@ function systemResolvers(readFile: (path: string) => string, problems: string[])
     // reported below as "no resolvers"
   }
   const servers = resolvConfNameservers(text).map((ip) => parseDnsServer(ip)).filter((s): s is DnsServer => s !== null);
-  if (servers.length === 0) problems.push('probe.resolvers: not set, and /etc/resolv.conf names no nameserver');
+  if (servers.length === 0) problems.push('probe.resolvers: not set, and /etc/resolv.conf names no nameserver (tasks with names need one)');
   return servers;
 }
 

@@ -1,0 +1,81 @@
+/**
+ * `vantage up`: the pipeline on one machine with embedded defaults. Today it runs the probe role
+ * with the tasks of <data>/probe.yaml and appends every record to <data>/results.jsonl; the
+ * collector, analyzer and API join it as they are built (see the issues).
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@vantage/probe';
+import { untilSignal } from '@vantage/probe/cli';
+import { JsonLinesSink } from '../probe/src/run/json-lines-sink.ts';
+import { jsonLogger } from '../probe/src/run/log.ts';
+import { ProbeWorker } from '../probe/src/run/probe-worker.ts';
+import { PROBE_VERSION } from '../probe/src/version.ts';
+
+const HELP = `Usage: vantage up [--data DIR] [--config FILE]
+
+Runs Vantage on this machine with no external services. On first start it writes an example
+config to DIR/probe.yaml (edit it: add your sites) and then runs every task on its schedule.
+
+Options:
+  -d, --data DIR      where config and data live (default: ./.vantage)
+  -c, --config FILE   the probe config to run (default: DIR/probe.yaml)
+  -h, --help          show this help
+
+Records are appended to DIR/results.jsonl; /metrics and /healthz are served where the config's
+metrics.listen says. SIGTERM or Ctrl-C stops it after running checks finish.`;
+
+export async function upCommand(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string', short: 'd', default: '.vantage' },
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`vantage up: ${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const dataDir = resolve(args.data!);
+  mkdirSync(dataDir, { recursive: true });
+  const configFile = args.config ?? join(dataDir, 'probe.yaml');
+  if (!args.config && !existsSync(configFile)) {
+    copyFileSync(new URL('./up-default.yaml', import.meta.url), configFile);
+    process.stdout.write(`wrote an example config to ${configFile}: edit it to add your sites\n`);
+  }
+  let config;
+  try {
+    config = loadConfig(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vantage up: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const log = jsonLogger('up');
+  const resultsFile = join(dataDir, 'results.jsonl');
+  const worker = new ProbeWorker({ config, sink: new JsonLinesSink(resultsFile, { append: true }), version: PROBE_VERSION, log });
+  await worker.start();
+  const where = worker.metricsPort ? `http://${config.metrics!.host}:${worker.metricsPort}` : null;
+  process.stdout.write(
+    `vantage up: ${config.tasks.length} tasks running as probe ${config.probe.id}\n` +
+      `  records:  ${resultsFile}\n` +
+      (where ? `  metrics:  ${where}/metrics\n  health:   ${where}/healthz\n` : '') +
+      'Ctrl-C stops.\n',
+  );
+  await untilSignal(() => worker.abortChecks(), log);
+  await worker.stop();
+  return 0;
+}

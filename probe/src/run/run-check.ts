@@ -1,0 +1,94 @@
+/**
+ * The one wrapper around every check (synthetic-monitoring's runProber): it makes the record id
+ * when the check starts, owns the timeout and the clock, turns a bug or a hang into a failure
+ * record, and builds the envelope. Checks only measure.
+ */
+import type { ProbeIdentity, Task } from '../config/config.ts';
+import type { DnsServer } from '../config/endpoints.ts';
+import type { FailureCode } from '../contract/failure.ts';
+import { SCHEMA_VERSION, type CheckKind, type ResultRecord, type Timings } from '../contract/record.ts';
+import type { CheckContext, CheckOutcome } from '../checks/check.ts';
+import { checks } from '../checks/registry.ts';
+import { describeError } from '../net/classify-error.ts';
+import { newRecordId } from './record-id.ts';
+
+export interface RunEnvironment {
+  probe: ProbeIdentity;
+  resolvers: DnsServer[];
+  extraCaPem: string | null;
+  probeVersion: string;
+  /** Monotonic ms for durations. */
+  now(): number;
+  /** Wall-clock ms for timestamps and ids. */
+  wallClock(): number;
+  /** Aborts every running check (the probe is stopping for good). */
+  stopSignal?: AbortSignal;
+}
+
+/** A check that ignores its abort signal still ends this long after its timeout. */
+const HANG_GRACE_MS = 1000;
+
+export async function runCheck(task: Task, scheduledAtMs: number, env: RunEnvironment): Promise<ResultRecord> {
+  const wallStart = env.wallClock();
+  const id = newRecordId(wallStart);
+  const start = env.now();
+  const timeout = AbortSignal.timeout(task.timeoutMs);
+  const signal = env.stopSignal ? AbortSignal.any([timeout, env.stopSignal]) : timeout;
+  const ctx: CheckContext = { signal, now: env.now, probe: env.probe, resolvers: env.resolvers, extraCaPem: env.extraCaPem };
+
+  const outcome = await runGuarded(task, ctx);
+  const durationMs = env.now() - start;
+  return {
+    schema: SCHEMA_VERSION,
+    id,
+    kind: task.kind,
+    task_id: task.id,
+    target: task.target,
+    probe_id: env.probe.id,
+    probe_region: env.probe.region,
+    probe_isp: env.probe.isp,
+    probe_asn: env.probe.asn,
+    probe_labels: env.probe.labels,
+    probe_version: env.probeVersion,
+    scheduled_at: new Date(scheduledAtMs).toISOString(),
+    started_at: new Date(wallStart).toISOString(),
+    duration_ms: round(durationMs),
+    ok: outcome.failure === null,
+    failure: outcome.failure,
+    failure_detail: outcome.failureDetail,
+    timings_ms: roundTimings(outcome.timings),
+    keys: outcome.keys,
+  } as ResultRecord;
+}
+
+async function runGuarded(task: Task, ctx: CheckContext): Promise<CheckOutcome<CheckKind>> {
+  const entry = checks[task.kind] as unknown as {
+    run(task: Task, ctx: CheckContext): Promise<CheckOutcome<CheckKind>>;
+    emptyKeys(task: Task): CheckOutcome<CheckKind>['keys'];
+  };
+  const failed = (failure: FailureCode, detail: string): CheckOutcome<CheckKind> => ({
+    failure, failureDetail: detail, timings: {}, keys: entry.emptyKeys(task),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<CheckOutcome<CheckKind>>((resolve) => {
+    timer = setTimeout(() => resolve(failed('timeout', `no result ${task.timeoutMs + HANG_GRACE_MS} ms after start`)), task.timeoutMs + HANG_GRACE_MS);
+  });
+  try {
+    return await Promise.race([entry.run(task, ctx), hang]);
+  } catch (err) {
+    // A check must not throw; if one does, it is a probe bug, recorded rather than crashing the probe.
+    return failed('unknown_failure', `probe error: ${describeError(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+function roundTimings(timings: Timings): Timings {
+  const out: Timings = {};
+  for (const [phase, ms] of Object.entries(timings) as [keyof Timings, number | undefined][]) {
+    if (ms !== undefined) out[phase] = round(Math.max(0, ms));
+  }
+  return out;
+}

@@ -1,0 +1,171 @@
+/**
+ * Starts a real nats-server (JetStream on, loopback only) for tests, on free ports with a temp
+ * store dir, in the style of nats.js `nst/src/launcher.ts`. `restart()` keeps the port and store so
+ * clients reconnect to the same server. Only the process this helper spawned is ever signalled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** Whether the process is up (started and not yet exited). */
+  readonly running: boolean;
+  /** SIGTERM, then wait for the exit (SIGKILL if it does not exit in time). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store dir; waits until it is ready. */
+  restart(): Promise<void>;
+  /** SIGKILL, then wait for the exit. */
+  kill(): Promise<void>;
+  /** Kills the process if it runs and removes the temp dir. Safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+/** A port that was free a moment ago: bind port 0 on loopback, read it, close. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
+    });
+  });
+}
+
+/** The nats-server binary on PATH; throws a clear error (a failing test, never a skip) if absent. */
+export function findNatsServer(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'nats-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this dir
+    }
+  }
+  throw new Error('nats-server not found on PATH (install it: apt-get install -y nats-server)');
+}
+
+export async function startNatsServer(): Promise<NatsServer> {
+  const binary = findNatsServer();
+  const port = await freePort();
+  const monitorPort = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'vantage-nats-'));
+  const storeDir = join(root, 'js');
+  const args = ['-a', HOST, '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
+
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  let log = '';
+  // A test that crashes before its `after` hook still must not leave the server running.
+  const onExit = () => {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', onExit);
+
+  const isRunning = () => child !== null && child.exitCode === null && child.signalCode === null;
+
+  async function launch(): Promise<void> {
+    log = '';
+    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const keep = (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-8192);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    let earlyExit: ((reason: Error) => void) | null = null;
+    exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        earlyExit?.(new Error(`nats-server exited (code ${code}, signal ${signal}) before it was ready:\n${log}`));
+        resolve();
+      });
+      proc.once('error', (err) => {
+        earlyExit?.(new Error(`cannot start nats-server: ${err.message}`));
+        resolve();
+      });
+    });
+    const failed = new Promise<never>((_, reject) => {
+      earlyExit = reject;
+    });
+    try {
+      await Promise.race([waitHealthy(monitorPort), failed]);
+    } catch (err) {
+      await terminate('SIGKILL');
+      throw err;
+    } finally {
+      earlyExit = null;
+    }
+  }
+
+  async function terminate(signal: NodeJS.Signals): Promise<void> {
+    const proc = child;
+    if (!proc || !isRunning()) return;
+    proc.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  await launch();
+  let cleaned = false;
+  return {
+    url: `nats://${HOST}:${port}`,
+    port,
+    storeDir,
+    get running() {
+      return isRunning();
+    },
+    stop: () => terminate('SIGTERM'),
+    kill: () => terminate('SIGKILL'),
+    async restart() {
+      await terminate('SIGTERM');
+      await launch();
+    },
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await terminate('SIGKILL');
+      process.off('exit', onExit);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the monitoring /healthz (JetStream included) until it answers 200, or fails in time. */
+async function waitHealthy(monitorPort: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://${HOST}:${monitorPort}/healthz`, { signal: AbortSignal.timeout(1000) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `${res.status} ${body}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nats-server not ready within ${READY_TIMEOUT_MS} ms (last /healthz: ${last})`);
+}
