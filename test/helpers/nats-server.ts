@@ -4,7 +4,7 @@
  * clients reconnect to the same server. Only the process this helper spawned is ever signalled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -57,13 +57,23 @@ export function findNatsServer(): string {
   throw new Error('nats-server not found on PATH (install it: apt-get install -y nats-server)');
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
+export interface NatsServerOptions {
+  /** Extra nats-server config text (e.g. an `authorization` block); listen/store flags still apply. */
+  config?: string;
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = findNatsServer();
   const port = await freePort();
   const monitorPort = await freePort();
   const root = mkdtempSync(join(tmpdir(), 'vantage-nats-'));
   const storeDir = join(root, 'js');
   const args = ['-a', HOST, '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir];
+  if (opts.config !== undefined) {
+    const file = join(root, 'server.conf');
+    writeFileSync(file, opts.config);
+    args.unshift('-c', file);
+  }
 
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();

@@ -55,6 +55,7 @@ export function classifyError(err: unknown): FailureCode {
     const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && BY_CODE[code]) return BY_CODE[code];
     if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
+    if (name === 'HTTPParserError') return 'http_protocol_error'; // often without a code (a non-HTTP reply)
     if (typeof code === 'string' && code.startsWith('ERR_SSL_')) return 'tls_handshake_failed';
   }
   const message = err instanceof Error ? err.message : String(err);

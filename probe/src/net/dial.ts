@@ -35,6 +35,9 @@ export async function dial(opts: DialOptions): Promise<Dialed> {
   const tlsStart = opts.now();
   const secure = tlsConnect({
     socket: raw,
+    // `host` is the name the certificate is verified against (an IP literal is checked against
+    // the certificate's IP SANs); SNI is only sent for names.
+    host: opts.tls.serverName,
     servername: isIpLiteral(opts.tls.serverName) ? undefined : opts.tls.serverName,
     ca: trustedCas(opts.tls.extraCaPem),
     rejectUnauthorized: false,

@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { connect as tcpConnect, isIPv6 } from 'node:net';
+import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
 import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
 import { Agent, request } from 'undici';
 import type { DnsServer } from '../config/endpoints.ts';
@@ -59,7 +59,43 @@ export async function queryDns(server: DnsServer, name: string, type: string, op
 
   // RFC 8484 asks DoH clients for id 0 (cache friendly); over UDP the id is the spoofing defence.
   const id = server.transport === 'doh' ? 0 : randomInt(0, 0x10000);
-  const query = dnsPacket.encode({
+  let query: Buffer;
+  try {
+    query = encodeQuery(name, type, id);
+  } catch (err) {
+    return failed('unknown_failure', `cannot encode the query: ${describeError(err)}`);
+  }
+
+  // Latency runs from the first send to the answer recorded (through a retransmission or TCP retry).
+  const start = opts.now();
+  let reply: Exchange;
+  try {
+    if (server.transport === 'doh') {
+      reply = await exchangeDoh(server.url, query, opts.extraCaPem, opts.signal);
+    } else {
+      reply = await exchangeUdp(server.host, server.port, query, id, opts.signal);
+      if (reply.ok && reply.packet.flag_tc) {
+        record.transport = 'tcp';
+        record.truncated = true;
+        reply = await exchangeTcp(server.host, server.port, query, id, opts.signal);
+      }
+    }
+  } catch (err) {
+    reply = failure(err); // e.g. a bad port in a hand-made DnsServer: still a record, not a throw
+  }
+  if (!reply.ok) return { ...failed(reply.failure, reply.detail), raw_b64: reply.raw?.toString('base64') ?? null };
+
+  const facts = interpret(reply.packet, name, type.toUpperCase());
+  return {
+    ...record,
+    ...facts,
+    latency_ms: opts.now() - start,
+    raw_b64: reply.raw.toString('base64'),
+  };
+}
+
+function encodeQuery(name: string, type: string, id: number): Buffer {
+  return dnsPacket.encode({
     type: 'query',
     id,
     flags: dnsPacket.RECURSION_DESIRED,
@@ -68,28 +104,6 @@ export async function queryDns(server: DnsServer, name: string, type: string, op
       { type: 'OPT', name: '.', udpPayloadSize: UDP_PAYLOAD_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
     ],
   });
-
-  const start = opts.now();
-  let reply: Exchange;
-  if (server.transport === 'doh') {
-    reply = await exchangeDoh(server.url, query, opts.extraCaPem, opts.signal);
-  } else {
-    reply = await exchangeUdp(server.host, server.port, query, id, opts.signal);
-    if (reply.ok && reply.packet.flag_tc) {
-      record.transport = 'tcp';
-      record.truncated = true;
-      reply = await exchangeTcp(server.host, server.port, query, id, opts.signal);
-    }
-  }
-  if (!reply.ok) return { ...failed(reply.failure, reply.detail), raw_b64: reply.raw?.toString('base64') ?? null };
-
-  const facts = interpret(reply.packet, name, type);
-  return {
-    ...record,
-    ...facts,
-    latency_ms: opts.now() - start,
-    raw_b64: reply.raw.toString('base64'),
-  };
 }
 
 // --- reading a response ---------------------------------------------------------------------
@@ -237,17 +251,26 @@ function exchangeUdp(host: string, port: number, query: Buffer, id: number, sign
       else foreign++;
     });
     // A connected socket only receives datagrams from the server's address, and gets ICMP errors.
-    socket.connect(port, host, () => {
-      if (done) return;
-      send();
-      retransmit = setTimeout(send, RETRANSMIT_MS);
-    });
+    try {
+      socket.connect(port, host, () => {
+        if (done) return;
+        send();
+        retransmit = setTimeout(send, RETRANSMIT_MS);
+      });
+    } catch (err) {
+      finish(failure(err));
+    }
   });
 }
 
 function exchangeTcp(host: string, port: number, query: Buffer, id: number, signal: AbortSignal): Promise<Exchange> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host, port, noDelay: true });
+    let socket: Socket;
+    try {
+      socket = tcpConnect({ host, port, noDelay: true });
+    } catch (err) {
+      return resolve(failure(err));
+    }
     let buffered = Buffer.alloc(0);
     let foreign = 0;
     let done = false;
@@ -298,6 +321,7 @@ async function exchangeDoh(url: string, query: Buffer, extraCaPem: string | null
       signal,
       dispatcher: agent,
     });
+    res.body.on('error', () => undefined); // destroying the body early emits an abort error
     if (res.statusCode !== 200) {
       res.body.destroy();
       return { ok: false, failure: 'http_status', detail: `DoH answered HTTP ${res.statusCode}`, raw: null };

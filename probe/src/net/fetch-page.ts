@@ -81,10 +81,10 @@ export async function fetchPage(req: FetchPageRequest): Promise<FetchedPage> {
         page.timings.connect = dialed.connectMs;
         if (dialed.tlsMs !== null) page.timings.tls = dialed.tlsMs;
         page.tls = dialed.tls;
-        if (req.requireVerifiedTls && dialed.tls && !dialed.tls.verified) {
+        if (req.requireVerifiedTls && page.tls && !page.tls.verified) {
           certRefused = true;
           dialed.socket.destroy();
-          callback(new Error(`certificate for ${serverName} not accepted: ${dialed.tls.error}`), null);
+          callback(new Error(`certificate for ${serverName} not accepted: ${page.tls.error}`), null);
           return;
         }
         callback(null, dialed.socket);
@@ -122,9 +122,10 @@ function exchange(client: Client, req: FetchPageRequest, page: FetchedPage, sock
     let controller: Dispatcher.DispatchController | null = null;
     let settled = false;
 
+    // Before the request is written there is no controller yet: closing the client fails it.
     const onAbort = () => {
-      controller?.abort(req.signal.reason);
-      // Before the request starts (still connecting), the dial sees the signal itself.
+      if (controller) controller.abort(req.signal.reason);
+      else client.destroy(req.signal.reason as Error).catch(() => undefined);
     };
     req.signal.addEventListener('abort', onAbort, { once: true });
     const finish = (err?: Error) => {

@@ -2,7 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ResultRecord } from '../contract/record.ts';
-import type { RecordSink } from './probe-worker.ts';
+import type { RecordSink } from '../publish/publisher.ts';
 
 export class JsonLinesSink implements RecordSink {
   #out: Writable;

@@ -1,26 +1,18 @@
 /**
- * The running probe: config → scheduler → checks → sink, plus heartbeats and /metrics. The sink is
- * the JetStream publisher in production, an in-process bus under `vantage up`, a JSON-lines
- * writer for `--once`.
+ * The running probe: config → scheduler → checks → sink, plus heartbeats and /metrics. The sink
+ * (RecordSink: `publish` resolves once the record is durable) is the JetStream publisher in
+ * production and a JSON-lines writer for `--once` and `vantage up`.
  */
 import type { Server } from 'node:http';
 import type { ProbeConfig, Task } from '../config/config.ts';
-import type { Heartbeat } from '../contract/heartbeat.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat.ts';
 import type { ResultRecord } from '../contract/record.ts';
 import { describeError } from '../net/classify-error.ts';
+import type { RecordSink } from '../publish/publisher.ts';
 import type { Logger } from './log.ts';
 import { ProbeMetrics, serveMetrics } from './metrics.ts';
 import { runCheck, type RunEnvironment } from './run-check.ts';
 import { Scheduler } from './scheduler.ts';
-
-/** Where records go. `publish` resolves once the record is durable (acked, spooled or written). */
-export interface RecordSink {
-  publish(record: ResultRecord): Promise<void>;
-  publishHeartbeat?(heartbeat: Heartbeat): Promise<void>;
-  stats(): { spoolDepth: number; spoolDropped: number; lastError: string | null };
-  close(): Promise<void>;
-}
 
 export interface ProbeWorkerOptions {
   config: ProbeConfig;

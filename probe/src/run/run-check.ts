@@ -26,7 +26,7 @@ export interface RunEnvironment {
 }
 
 /** A check that ignores its abort signal still ends this long after its timeout. */
-const HANG_GRACE_MS = 1000;
+const HANG_GRACE_MS = 500;
 
 export async function runCheck(task: Task, scheduledAtMs: number, env: RunEnvironment): Promise<ResultRecord> {
   const wallStart = env.wallClock();
@@ -69,9 +69,15 @@ async function runGuarded(task: Task, ctx: CheckContext): Promise<CheckOutcome<C
   const failed = (failure: FailureCode, detail: string): CheckOutcome<CheckKind> => ({
     failure, failureDetail: detail, timings: {}, keys: entry.emptyKeys(task),
   });
+  // Once the signal fires (timeout or stop), a check gets a short grace to return what it has;
+  // one that ignores its signal (e.g. a ping process) is then recorded as a timeout.
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<CheckOutcome<CheckKind>>((resolve) => {
-    timer = setTimeout(() => resolve(failed('timeout', `no result ${task.timeoutMs + HANG_GRACE_MS} ms after start`)), task.timeoutMs + HANG_GRACE_MS);
+    const giveUp = () => {
+      timer = setTimeout(() => resolve(failed('timeout', `no result ${HANG_GRACE_MS} ms after the check was aborted`)), HANG_GRACE_MS);
+    };
+    if (ctx.signal.aborted) giveUp();
+    else ctx.signal.addEventListener('abort', giveUp, { once: true });
   });
   try {
     return await Promise.race([entry.run(task, ctx), hang]);
