@@ -16,45 +16,17 @@ import type { ResultRecord } from '../../probe/src/contract/record.ts';
 import {
   DEDUP_WINDOW_MS, HEARTBEATS_MAX_AGE_MS, HEARTBEATS_STREAM, RESULTS_MAX_AGE_MS, RESULTS_STREAM, resultSubject,
 } from '../../probe/src/contract/subjects.ts';
-import { parseRecord, validateRecord } from '../../probe/src/contract/validate.ts';
+import { parseRecord } from '../../probe/src/contract/validate.ts';
 import { JetStreamPublisher, type PublisherOptions } from '../../probe/src/publish/publisher.ts';
 import { ensureStreams } from '../../probe/src/publish/streams.ts';
-import { newRecordId } from '../../probe/src/run/record-id.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { makeRecord } from '../helpers/records.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PUBLISHER_PATH = new URL('../../probe/src/publish/publisher.ts', import.meta.url).pathname;
 const WAIT_MS = 15_000;
 
 // --- records ---------------------------------------------------------------------------------
-
-/** A valid tcp record of `taskId`; `seq` (in probe_labels) numbers the task's runs. */
-function makeRecord(probeId: string, taskId: string, seq: number): ResultRecord {
-  const now = Date.now();
-  const at = new Date(now).toISOString();
-  const record: ResultRecord = {
-    schema: 1,
-    id: newRecordId(now),
-    kind: 'tcp',
-    task_id: taskId,
-    target: '127.0.0.1:9',
-    probe_id: probeId,
-    probe_region: 'test-region',
-    probe_isp: 'loopback',
-    probe_asn: null,
-    probe_labels: { seq: String(seq) },
-    probe_version: '0.0.0-test',
-    scheduled_at: at,
-    started_at: at,
-    duration_ms: 0.4,
-    ok: false,
-    failure: 'connection_refused',
-    failure_detail: 'ECONNREFUSED',
-    timings_ms: { connect: 0.4 },
-    keys: { host: '127.0.0.1', port: 9, resolver: null, resolved_ips: [], dialed_ip: '127.0.0.1', tls: null },
-  };
-  return validateRecord(record);
-}
 
 const seqOf = (r: ResultRecord) => Number(r.probe_labels.seq);
 
@@ -161,7 +133,7 @@ function tempDir(ctx: Ctx): string {
 
 function newPublisher(ctx: Ctx, url: string, spoolDir: string, nats: { token?: string } = {}): JetStreamPublisher {
   const pub = new JetStreamPublisher(
-    { nats: { url, credentials: null, token: nats.token ?? null }, spool: { dir: spoolDir, maxBytes: 64 * 1024 * 1024 }, probe: { id: 'test' } },
+    { nats: { url, credentials: null, nkeySeedFile: null, user: null, password: null, token: nats.token ?? null }, spool: { dir: spoolDir, maxBytes: 64 * 1024 * 1024 }, probe: { id: 'test' } },
     FAST,
   );
   ctx.cleanups.push(() => pub.close());

@@ -87,7 +87,15 @@ export interface ProbeConfig {
   probe: ProbeIdentity;
   /** The probe's local (ISP) resolvers: the ones a user behind this ISP would use. */
   resolvers: DnsServer[];
-  nats: { url: string; credentials: string | null; token: string | null };
+  /** NATS and how the probe authenticates: a creds file (user JWT + nkey), an nkey seed file, user/password or a token. */
+  nats: {
+    url: string;
+    credentials: string | null;
+    nkeySeedFile: string | null;
+    user: string | null;
+    password: string | null;
+    token: string | null;
+  };
   spool: { dir: string; maxBytes: number };
   /** Extra CA certificates (PEM) trusted in addition to the system roots. */
   extraCaPem: string | null;
@@ -229,10 +237,17 @@ const topLevel = object(
     ),
     nats: optional(
       object(
-        { url: optional(string(), 'nats://127.0.0.1:4222'), credentials: optional(string()), token: optional(string()) },
+        {
+          url: optional(string(), 'nats://127.0.0.1:4222'),
+          credentials: optional(string()),
+          nkey_seed_file: optional(string()),
+          user: optional(string()),
+          password: optional(string()),
+          token: optional(string()),
+        },
         { strict: true },
       ),
-      { url: 'nats://127.0.0.1:4222', credentials: undefined, token: undefined },
+      { url: 'nats://127.0.0.1:4222', credentials: undefined, nkey_seed_file: undefined, user: undefined, password: undefined, token: undefined },
     ),
     spool: optional((value, path, problems) => (typeof value === 'string' ? { dir: value, max_mb: 256 } : spoolBlock(value, path, problems)), {
       dir: './spool',
@@ -295,6 +310,9 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
     if (!hp || hp.port === null) problems.push(`metrics.listen: "${top.metrics.listen}" is not host:port`);
     else metrics = { host: hp.host, port: hp.port };
   }
+  if (top.nats && (top.nats.user === undefined) !== (top.nats.password === undefined)) {
+    problems.push('nats: user and password go together');
+  }
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   return {
@@ -304,6 +322,9 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
     nats: {
       url: top.nats.url,
       credentials: top.nats.credentials ? resolve(baseDir, top.nats.credentials) : null,
+      nkeySeedFile: top.nats.nkey_seed_file ? resolve(baseDir, top.nats.nkey_seed_file) : null,
+      user: top.nats.user ?? null,
+      password: top.nats.password ?? null,
       token: top.nats.token ?? null,
     },
     spool: { dir: resolve(baseDir, top.spool.dir), maxBytes: Math.round(top.spool.max_mb * 1024 * 1024) },

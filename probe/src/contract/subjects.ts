@@ -30,3 +30,20 @@ export const DEDUP_WINDOW_MS = 2 * 3600_000;
 
 /** Probe ids and task ids become subject tokens and ClickHouse keys: keep them plain. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * What a probe's NATS user may do: publish its own results and heartbeats, look up and create the
+ * two streams, and receive JetStream acks. A stolen probe cannot publish as another probe.
+ * deploy/nats/nats-server.conf shows the same lists for one probe.
+ */
+export function probePermissions(probeId: string): { publish: string[]; subscribe: string[] } {
+  return {
+    publish: [
+      `vantage.results.v1.*.${probeId}`,
+      heartbeatSubject(probeId),
+      '$JS.API.INFO',
+      ...[RESULTS_STREAM, HEARTBEATS_STREAM].flatMap((s) => [`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`]),
+    ],
+    subscribe: ['_INBOX.>'],
+  };
+}

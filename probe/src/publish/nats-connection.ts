@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  connect, credsAuthenticator, tokenAuthenticator, type Authenticator, type NatsConnection, type NodeConnectionOptions,
+  connect, credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection, type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { ProbeConfig } from '../config/config.ts';
 
@@ -31,7 +31,7 @@ export interface NatsLinkOptions {
   pingIntervalMs?: number;
 }
 
-/** Connection options from the probe config: URL, a credentials file and/or a token. */
+/** Connection options from the probe config: URL and the configured way to authenticate. */
 export function connectOptions(settings: ProbeConfig['nats'], opts: NatsLinkOptions = {}): NodeConnectionOptions {
   const authenticator: Authenticator[] = [];
   // Read the creds file at every (re)connect so rotated credentials apply without a restart.
@@ -39,6 +39,11 @@ export function connectOptions(settings: ProbeConfig['nats'], opts: NatsLinkOpti
     const file = settings.credentials;
     authenticator.push(credsAuthenticator(() => readFileSync(file)));
   }
+  if (settings.nkeySeedFile) {
+    const file = settings.nkeySeedFile;
+    authenticator.push(nkeyAuthenticator(() => new TextEncoder().encode(readFileSync(file, 'utf8').trim())));
+  }
+  if (settings.user !== null && settings.password !== null) authenticator.push(usernamePasswordAuthenticator(settings.user, settings.password));
   if (settings.token) authenticator.push(tokenAuthenticator(settings.token));
   return {
     servers: settings.url,
