@@ -306,7 +306,7 @@ export function parseConfig(raw: unknown, file: string, readFile: (path: string)
   }
   let metrics: ProbeConfig['metrics'] = { host: '127.0.0.1', port: 9464 };
   if (top.metrics) {
-    const hp = splitHostPort(top.metrics.listen);
+    const hp = splitHostPort(top.metrics.listen, { listen: true });
     if (!hp || hp.port === null) problems.push(`metrics.listen: "${top.metrics.listen}" is not host:port`);
     else metrics = { host: hp.host, port: hp.port };
   }

@@ -8,24 +8,28 @@ export type DnsServer =
   | { transport: 'udp'; host: string; port: number; label: string }
   | { transport: 'doh'; url: string; label: string };
 
-/** Splits "host:port", "[v6]:port", "v6" or "host" into parts; port is null when absent. */
-export function splitHostPort(value: string): { host: string; port: number | null } | null {
+/**
+ * Splits "host:port", "[v6]:port", "v6" or "host" into parts; port is null when absent. Port 0
+ * ("any free port") is accepted only for listen addresses.
+ */
+export function splitHostPort(value: string, opts: { listen?: boolean } = {}): { host: string; port: number | null } | null {
+  const min = opts.listen ? 0 : 1;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
-  if (bracketed) return isIP(bracketed[1]) === 6 ? { host: bracketed[1], port: toPort(bracketed[2]) } : null;
+  if (bracketed) return isIP(bracketed[1]) === 6 ? { host: bracketed[1], port: toPort(bracketed[2], min) } : null;
   if (isIP(value) === 6) return { host: value, port: null };
   const parts = value.split(':');
   if (parts.length > 2) return null;
   if (parts.length === 2) {
-    const port = toPort(parts[1]);
+    const port = toPort(parts[1], min);
     return port === null ? null : { host: parts[0], port };
   }
   return { host: value, port: null };
 }
 
-function toPort(text: string | undefined): number | null {
+function toPort(text: string | undefined, min = 1): number | null {
   if (text === undefined || !/^\d{1,5}$/.test(text)) return null;
   const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : null;
+  return port >= min && port <= 65535 ? port : null;
 }
 
 export function formatHostPort(host: string, port: number): string {

@@ -80,6 +80,7 @@ export class JetStreamPublisher implements RecordSink {
   #replay: Promise<void> | null = null;
   #inflight = new Set<Promise<unknown>>();
   #stopping = false;
+  #waitingHeartbeat: Heartbeat | null = null;
   #closing: Promise<void> | null = null;
   #wakePause: (() => void) | null = null;
   readonly #unsubscribe: () => void;
@@ -115,10 +116,19 @@ export class JetStreamPublisher implements RecordSink {
     return this.#track(this.#deliver(record));
   }
 
-  /** Best effort: sent only while connected, never spooled (a stale heartbeat is useless). */
+  /**
+   * Best effort, never spooled (a stale heartbeat is useless): while disconnected only the latest
+   * one is kept, and sent as soon as the connection is (back) up, so the fleet view sees the probe
+   * without waiting for the next interval.
+   */
   publishHeartbeat(heartbeat: Heartbeat): Promise<void> {
     const nc = this.#link.connection;
-    if (this.#stopping || !nc) return Promise.resolve();
+    if (this.#stopping) return Promise.resolve();
+    if (!nc) {
+      this.#waitingHeartbeat = heartbeat;
+      return Promise.resolve();
+    }
+    this.#waitingHeartbeat = null;
     const sent = this.#js(nc)
       .publish(heartbeatSubject(heartbeat.probe_id), JSON.stringify(heartbeat), { timeout: this.#ackTimeoutMs })
       .then(
@@ -225,6 +235,7 @@ export class JetStreamPublisher implements RecordSink {
     const nc = this.#link.connection;
     if (nc && this.#ensure) await this.#ensureStreams(nc);
     this.#startReplay();
+    if (this.#waitingHeartbeat) void this.publishHeartbeat(this.#waitingHeartbeat);
   }
 
   async #ensureStreams(nc: NatsConnection): Promise<void> {
