@@ -16,7 +16,8 @@ import { PROBE_VERSION } from '../probe/src/version.ts';
 const HELP = `Usage: vantage up [--data DIR] [--config FILE]
 
 Runs Vantage on this machine with no external services. On first start it writes an example
-config to DIR/probe.yaml (edit it: add your sites) and then runs every task on its schedule.
+config to DIR/probe.yaml (edit it: add your sites), runs every task once at start and then on
+its schedule.
 
 Options:
   -d, --data DIR      where config and data live (default: ./.vantage)
@@ -66,7 +67,8 @@ export async function upCommand(argv: string[]): Promise<number> {
 
   const log = jsonLogger('up');
   const resultsFile = join(dataDir, 'results.jsonl');
-  const worker = new ProbeWorker({ config, sink: new JsonLinesSink(resultsFile, { append: true }), version: PROBE_VERSION, log });
+  const sink = new JsonLinesSink(resultsFile, { append: true });
+  const worker = new ProbeWorker({ config, sink, version: PROBE_VERSION, log, runAtStart: true });
   await worker.start();
   const where = worker.metricsPort ? `http://${config.metrics!.host}:${worker.metricsPort}` : null;
   process.stdout.write(

@@ -23,6 +23,8 @@ export interface ProbeWorkerOptions {
   wallClock?: () => number;
   /** Serve /metrics and /healthz (default: as configured). */
   serveMetrics?: boolean;
+  /** Run every task once right at start, before the first slot of its schedule. */
+  runAtStart?: boolean;
 }
 
 export class ProbeWorker {
@@ -73,6 +75,7 @@ export class ProbeWorker {
       },
     });
     this.#scheduler.start();
+    if (this.opts.runAtStart) this.#scheduler.fireSlot(config.tasks, this.#env.wallClock(), 0);
     if (this.opts.sink.publishHeartbeat) {
       void this.#sendHeartbeat();
       this.#heartbeatTimer = setInterval(() => void this.#sendHeartbeat(), HEARTBEAT_INTERVAL_MS);
