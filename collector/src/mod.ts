@@ -1,0 +1,5 @@
+/**
+ * Public entry of @vantage/collector. Not built yet: see the open issues. It will read records only
+ * through the probe package's public entry (@vantage/probe).
+ */
+export {};
