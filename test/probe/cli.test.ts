@@ -202,6 +202,34 @@ cli('runs on schedule into JetStream with heartbeats, metrics and health; SIGTER
   }
 });
 
+cli('SIGTERM waits for a check in flight and delivers its record', async () => {
+  const nats = await startNatsServer();
+  const slow = await startWebServer({ routes: { '/slow': { headerDelayMs: 1500, body: 'late but fine' } } });
+  const file = join(dir, 'drain.yaml');
+  writeFileSync(file, `
+probe: { id: drain-probe, region: r, isp: i, resolvers: ["${dns.address}"] }
+nats: { url: ${nats.url} }
+spool: ./spool-drain
+metrics: { listen: "127.0.0.1:0" }
+tasks:
+  - { id: slow-http, kind: http, target: "http://127.0.0.1:${slow.port}/slow", schedule: "*/5 * * * * *", timeout: 4s }
+`);
+  const probe = startProbe(file);
+  try {
+    await waitFor('the slow request in flight', async () => (slow.requests.length > 0 ? true : null));
+    probe.child.kill('SIGTERM');
+    assert.is(await probe.exited, 0, probe.stderr());
+    const records = (await streamMessages(nats.url, RESULTS_STREAM)).map((m) => parseRecord(m));
+    assert.is(records.length, 1);
+    assert.is(records[0].failure, null, records[0].failure_detail ?? '');
+    assert.ok(records[0].timings_ms.processing! >= 1400, 'the record is of the request that was in flight');
+  } finally {
+    probe.child.kill('SIGKILL');
+    await slow.close();
+    await nats.cleanup();
+  }
+});
+
 cli('a probe killed with SIGKILL while NATS is down loses nothing it spooled', async () => {
   const nats = await startNatsServer();
   await nats.stop();
