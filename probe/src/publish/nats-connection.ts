@@ -9,6 +9,7 @@ import {
   connect, credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection, type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { ProbeConfig } from '../config/config.ts';
+import { WakeablePause } from './wakeable-pause.ts';
 
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -64,7 +65,7 @@ export class NatsLink {
   #lastReported: string | undefined;
   #listeners = new Set<(event: LinkEvent) => void>();
   #closing = false;
-  #wake: (() => void) | null = null;
+  readonly #pauser = new WakeablePause();
   #loop: Promise<void> | null = null;
   readonly #options: NodeConnectionOptions;
   readonly #retryDelayMs: number;
@@ -102,7 +103,7 @@ export class NatsLink {
   async close(drainTimeoutMs = 2000): Promise<void> {
     if (this.#closing) return this.#loop ?? undefined;
     this.#closing = true;
-    this.#wake?.();
+    this.#pauser.wake();
     const nc = this.#nc;
     if (nc && !nc.isClosed()) {
       // Draining needs the server; while reconnecting there is nothing to wait for.
@@ -121,7 +122,7 @@ export class NatsLink {
       } catch (err) {
         this.#noteError(err);
         this.#set({ state: 'connecting', error: this.#lastError ?? undefined });
-        await this.#pause();
+        await this.#pauser.sleep(this.#retryDelayMs);
         continue;
       }
       if (this.#closing) {
@@ -137,7 +138,7 @@ export class NatsLink {
       if (closedWith) this.#noteError(closedWith);
       if (!this.#closing) {
         this.#set({ state: 'connecting', error: this.#lastError ?? undefined });
-        await this.#pause();
+        await this.#pauser.sleep(this.#retryDelayMs);
       }
     }
   }
@@ -168,19 +169,6 @@ export class NatsLink {
 
   #noteError(err: unknown): void {
     this.#lastError = err instanceof Error ? err.message : String(err);
-  }
-
-  #pause(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.#retryDelayMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    }).finally(() => {
-      this.#wake = null;
-    });
   }
 }
 

@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../run/log.ts';
 import { NatsLink, type LinkEvent, type NatsLinkOptions } from './nats-connection.ts';
 import { Spool, type SpoolEntry, type SpoolOptions } from './spool.ts';
 import { ensureStreams } from './streams.ts';
+import { WakeablePause } from './wakeable-pause.ts';
 
 export interface SinkStats {
   spoolDepth: number;
@@ -82,7 +83,7 @@ export class JetStreamPublisher implements RecordSink {
   #stopping = false;
   #waitingHeartbeat: Heartbeat | null = null;
   #closing: Promise<void> | null = null;
-  #wakePause: (() => void) | null = null;
+  readonly #pauser = new WakeablePause();
   readonly #unsubscribe: () => void;
 
   constructor(config: PublisherConfig, opts: PublisherOptions = {}) {
@@ -157,7 +158,7 @@ export class JetStreamPublisher implements RecordSink {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#stopping = true;
-    this.#wakePause?.();
+    this.#pauser.wake();
     this.#closing = (async () => {
       await Promise.allSettled([...this.#inflight]);
       await this.#replay;
@@ -296,22 +297,9 @@ export class JetStreamPublisher implements RecordSink {
       if (failed) {
         this.#fail(failed);
         if ((failed as Error).name === 'JetStreamNotEnabled' && this.#ensure) await this.#ensureStreams(nc); // no stream took it
-        if (!this.#stopping) await this.#pause();
+        if (!this.#stopping) await this.#pauser.sleep(this.#retryDelayMs);
       }
     }
-  }
-
-  #pause(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.#retryDelayMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wakePause = done;
-    }).finally(() => {
-      this.#wakePause = null;
-    });
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
