@@ -3,6 +3,7 @@
  * (RecordSink: `publish` resolves once the record is durable) is the JetStream publisher in
  * production and a JSON-lines writer for `--once` and `vantage up`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import type { ProbeConfig, Task } from '../config/config.ts';
 import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat.ts';
@@ -49,6 +50,8 @@ export class ProbeWorker {
       wallClock: opts.wallClock ?? Date.now,
       stopSignal: this.#stopController.signal,
     };
+    // Every running check listens on the stop signal: allow as many listeners as checks may run.
+    setMaxListeners(config.concurrency + 16, this.#stopController.signal);
     this.#startedAt = this.#env.wallClock();
     this.metrics = new ProbeMetrics({
       spoolDepth: () => opts.sink.stats().spoolDepth,

@@ -21,7 +21,7 @@ export interface RunEnvironment {
   now(): number;
   /** Wall-clock ms for timestamps and ids. */
   wallClock(): number;
-  /** Aborts every running check (the probe is stopping for good). */
+  /** Aborts every running check (the probe is stopping for good). Each running check listens on it. */
   stopSignal?: AbortSignal;
 }
 
@@ -32,11 +32,7 @@ export async function runCheck(task: Task, scheduledAtMs: number, env: RunEnviro
   const wallStart = env.wallClock();
   const id = newRecordId(wallStart);
   const start = env.now();
-  const timeout = AbortSignal.timeout(task.timeoutMs);
-  const signal = env.stopSignal ? AbortSignal.any([timeout, env.stopSignal]) : timeout;
-  const ctx: CheckContext = { signal, now: env.now, probe: env.probe, resolvers: env.resolvers, extraCaPem: env.extraCaPem };
-
-  const outcome = await runGuarded(task, ctx);
+  const outcome = await runGuarded(task, env);
   const durationMs = env.now() - start;
   return {
     schema: SCHEMA_VERSION,
@@ -61,7 +57,12 @@ export async function runCheck(task: Task, scheduledAtMs: number, env: RunEnviro
   } as ResultRecord;
 }
 
-async function runGuarded(task: Task, ctx: CheckContext): Promise<CheckOutcome<CheckKind>> {
+/**
+ * Runs the check under its own abort controller: it aborts at the task's timeout or when the
+ * probe stops, and everything it set up (timers, the listener on the long-lived stop signal) is
+ * removed when the check ends, so a finished check leaves nothing behind.
+ */
+async function runGuarded(task: Task, env: RunEnvironment): Promise<CheckOutcome<CheckKind>> {
   const entry = checks[task.kind] as unknown as {
     run(task: Task, ctx: CheckContext): Promise<CheckOutcome<CheckKind>>;
     emptyKeys(task: Task): CheckOutcome<CheckKind>['keys'];
@@ -69,23 +70,32 @@ async function runGuarded(task: Task, ctx: CheckContext): Promise<CheckOutcome<C
   const failed = (failure: FailureCode, detail: string): CheckOutcome<CheckKind> => ({
     failure, failureDetail: detail, timings: {}, keys: entry.emptyKeys(task),
   });
-  // Once the signal fires (timeout or stop), a check gets a short grace to return what it has;
-  // one that ignores its signal (e.g. a ping process) is then recorded as a timeout.
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<CheckOutcome<CheckKind>>((resolve) => {
-    const giveUp = () => {
-      timer = setTimeout(() => resolve(failed('timeout', `no result ${HANG_GRACE_MS} ms after the check was aborted`)), HANG_GRACE_MS);
-    };
-    if (ctx.signal.aborted) giveUp();
-    else ctx.signal.addEventListener('abort', giveUp, { once: true });
-  });
+  const controller = new AbortController();
+  const ctx: CheckContext = { signal: controller.signal, now: env.now, probe: env.probe, resolvers: env.resolvers, extraCaPem: env.extraCaPem };
+
+  // Once aborted, a check gets a short grace to return what it has; one that ignores its signal
+  // (e.g. a ping process) is then recorded as a timeout.
+  let graceTimer: NodeJS.Timeout | undefined;
+  let giveUp!: (outcome: CheckOutcome<CheckKind>) => void;
+  const hang = new Promise<CheckOutcome<CheckKind>>((resolve) => (giveUp = resolve));
+  const abort = (reason: string) => {
+    if (controller.signal.aborted) return;
+    controller.abort(new DOMException(reason, 'TimeoutError'));
+    graceTimer = setTimeout(() => giveUp(failed('timeout', `no result ${HANG_GRACE_MS} ms after the check was aborted (${reason})`)), HANG_GRACE_MS);
+  };
+  const timeoutTimer = setTimeout(() => abort(`timeout of ${task.timeoutMs} ms`), task.timeoutMs);
+  const onStop = () => abort('the probe is stopping');
+  if (env.stopSignal?.aborted) onStop();
+  else env.stopSignal?.addEventListener('abort', onStop, { once: true });
   try {
     return await Promise.race([entry.run(task, ctx), hang]);
   } catch (err) {
     // A check must not throw; if one does, it is a probe bug, recorded rather than crashing the probe.
     return failed('unknown_failure', `probe error: ${describeError(err)}`);
   } finally {
-    clearTimeout(timer);
+    clearTimeout(timeoutTimer);
+    clearTimeout(graceTimer);
+    env.stopSignal?.removeEventListener('abort', onStop);
   }
 }
 
