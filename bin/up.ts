@@ -3,7 +3,7 @@
  * with the tasks of <data>/probe.yaml and appends every record to <data>/results.jsonl; the
  * collector, analyzer and API join it as they are built (see the issues).
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@vantage/probe';
@@ -12,6 +12,7 @@ import { JsonLinesSink } from '../probe/src/run/json-lines-sink.ts';
 import { jsonLogger } from '../probe/src/run/log.ts';
 import { ProbeWorker } from '../probe/src/run/probe-worker.ts';
 import { PROBE_VERSION } from '../probe/src/version.ts';
+import { UP_DEFAULT_CONFIG } from './up-default-config.ts';
 
 const HELP = `Usage: vantage up [--data DIR] [--config FILE]
 
@@ -51,7 +52,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const configFile = args.config ?? join(dataDir, 'probe.yaml');
   if (!args.config && !existsSync(configFile)) {
-    copyFileSync(new URL('./up-default.yaml', import.meta.url), configFile);
+    writeFileSync(configFile, UP_DEFAULT_CONFIG);
     process.stdout.write(`wrote an example config to ${configFile}: edit it to add your sites\n`);
   }
   let config;

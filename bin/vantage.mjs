@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `vantage` command: registers tsx so the TypeScript sources run as they are.
+// The `vantage` command from source: registers tsx so the TypeScript runs as it is. Production
+// boxes run the bundle instead (`npm run build` → dist/vantage.mjs, same commands).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('./main.ts');

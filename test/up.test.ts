@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { UP_DEFAULT_CONFIG } from '../bin/up-default-config.ts';
 import { validateRecord } from '../probe/src/contract/validate.ts';
 import { freePort } from './helpers/nats-server.ts';
 
@@ -20,7 +21,7 @@ const up = suite('vantage up');
 up('runs the example config: records flow and /healthz answers; SIGTERM exits 0', async () => {
   const data = mkdtempSync(join(tmpdir(), 'vantage-up-'));
   const port = await freePort();
-  writeFileSync(join(data, 'probe.yaml'), readFileSync(join(ROOT, 'bin/up-default.yaml'), 'utf8').replaceAll('9464', String(port)));
+  writeFileSync(join(data, 'probe.yaml'), UP_DEFAULT_CONFIG.replaceAll('9464', String(port)));
   const child = spawn(process.execPath, [join(ROOT, 'bin/vantage.mjs'), 'up', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import probePackage from '../package.json' with { type: 'json' };
 
 /** The probe's version, from its package.json (sent in records and heartbeats). */
-export const PROBE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const PROBE_VERSION: string = probePackage.version;

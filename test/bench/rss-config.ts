@@ -5,17 +5,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import yaml from 'js-yaml';
 
 /**
- * Every task runs on a 20-second schedule (three times the usual per-minute rate) so that one
- * whole round — every task once, spread over the interval by the scheduler — fits in the bench's
- * time budget.
+ * Every task runs every minute, as in production: the first slot comes within 60 s and the
+ * scheduler spreads its checks over the minute, so one whole round takes up to two minutes.
  */
-export const RSS_SCHEDULE = '*/20 * * * * *';
+export const RSS_SCHEDULE = '* * * * *';
 
 export interface RssTargets {
   natsUrl: string;
+  metricsPort: number;
   dnsPort: number;
   httpPort: number;
 }
@@ -42,9 +42,10 @@ function task(i: number, t: RssTargets): Record<string, unknown> {
 /** Writes `<dir>/probe-<count>.yaml` and returns its path. */
 export function writeRssConfig(dir: string, count: number, targets: RssTargets): string {
   const file = join(dir, `probe-${count}.yaml`);
-  writeFileSync(file, stringify({
+  writeFileSync(file, yaml.dump({
     probe: { id: 'bench-probe', region: 'bench', isp: 'loopback', resolvers: [`127.0.0.1:${targets.dnsPort}`] },
     nats: { url: targets.natsUrl },
+    metrics: { listen: `127.0.0.1:${targets.metricsPort}` },
     spool: { dir: join(dir, 'spool-rss') },
     tasks: Array.from({ length: count }, (_, i) => task(i, targets)),
   }));

@@ -1,4 +1,5 @@
-# The config `vantage up` writes on first start (to <data dir>/probe.yaml): edit it and restart.
+/** The config `vantage up` writes on first start (to <data dir>/probe.yaml). */
+export const UP_DEFAULT_CONFIG = `# Written by "vantage up" on first start: edit it and restart.
 # Every key is described in probe/README.md.
 probe:
   id: local-01
@@ -18,3 +19,4 @@ tasks:
   #   target: shop.example.com
   #   dns: { types: [A, AAAA], references: ["https://doh.example/dns-query"], evidence: true }
   # - { id: shop-https, kind: http, target: "https://shop.example.com/", http: { expect_status: [200] } }
+`;

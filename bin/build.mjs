@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Bundles the `vantage` command into dist/vantage.mjs for production boxes: plain node runs it,
+// with no TypeScript loader thread (about 40 MB less memory) and no source-map stack rewriting.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { vantage: new URL('./main.ts', import.meta.url).pathname },
+  outdir: new URL('../dist', import.meta.url).pathname,
+  bundle: true,
+  splitting: true, // each command stays a chunk loaded only when used
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  // Bundled CommonJS packages call require(); give them one.
+  banner: { js: "import { createRequire as __vantageRequire } from 'node:module'; const require = __vantageRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
