@@ -156,23 +156,30 @@ FindUnexpected('local IPs that neither a reference nor the task expects, dedupli
   const r = findUnexpected(
     [query('local', ['192.0.2.1', '198.51.100.7', '198.51.100.7']), query('local', ['203.0.113.9'])],
     [query('reference', ['192.0.2.1'])],
-    ['203.0.113.9'],
+    { ips: ['203.0.113.9'], cidrs: [] },
   );
   assert.equal(r.unexpectedIps, ['198.51.100.7']);
   assert.is(r.referenceIp, '192.0.2.1');
 });
 
 FindUnexpected('IPv6 compares by address, not spelling', () => {
-  const r = findUnexpected([query('local', ['2001:db8::1', '2001:db8::2'])], [query('reference', ['2001:DB8:0:0::1'])], ['2001:0db8::2']);
+  const r = findUnexpected([query('local', ['2001:db8::1', '2001:db8::2'])], [query('reference', ['2001:DB8:0:0::1'])], { ips: ['2001:0db8::2'], cidrs: [] });
   assert.equal(r.unexpectedIps, []);
 });
 
+FindUnexpected('IPs inside an expected CIDR are not unexpected', () => {
+  const r = findUnexpected([query('local', ['203.0.113.9', '198.51.100.7'])], [], { ips: [], cidrs: ['203.0.113.0/24'] });
+  assert.equal(r.unexpectedIps, ['198.51.100.7']);
+});
+
+const none = { ips: [], cidrs: [] };
+
 FindUnexpected('the reference IP matches the family of the first unexpected IP, else any, else null', () => {
   const refs = [query('reference', ['192.0.2.1', '2001:db8::1'])];
-  assert.is(findUnexpected([query('local', ['2001:db8::66'])], refs, []).referenceIp, '2001:db8::1');
-  assert.is(findUnexpected([query('local', ['198.51.100.66'])], refs, []).referenceIp, '192.0.2.1');
-  assert.is(findUnexpected([query('local', ['2001:db8::66'])], [query('reference', ['192.0.2.1'])], []).referenceIp, '192.0.2.1');
-  assert.is(findUnexpected([query('local', ['198.51.100.66'])], [], []).referenceIp, null);
+  assert.is(findUnexpected([query('local', ['2001:db8::66'])], refs, none).referenceIp, '2001:db8::1');
+  assert.is(findUnexpected([query('local', ['198.51.100.66'])], refs, none).referenceIp, '192.0.2.1');
+  assert.is(findUnexpected([query('local', ['2001:db8::66'])], [query('reference', ['192.0.2.1'])], none).referenceIp, '192.0.2.1');
+  assert.is(findUnexpected([query('local', ['198.51.100.66'])], [], none).referenceIp, null);
 });
 
 FindUnexpected.run();

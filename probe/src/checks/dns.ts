@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DnsQuery } from '../contract/record.ts';
+import { ipInCidr } from '../net/cidr.ts';
 import { queryDns } from '../net/dns-client.ts';
 import type { CheckFn } from './check.ts';
 import { gatherEvidence } from './dns-evidence.ts';
@@ -23,7 +24,7 @@ export const checkDns: CheckFn<'dns'> = async (task, ctx) => {
 
   let evidence = null;
   if (evidenceSettings !== null) {
-    const { unexpectedIps, referenceIp } = findUnexpected(local, reference, expect.ips);
+    const { unexpectedIps, referenceIp } = findUnexpected(local, reference, expect);
     evidence = unexpectedIps.length === 0
       ? []
       : await gatherEvidence({ host: task.target, unexpectedIps, referenceIp, settings: evidenceSettings, ctx });
@@ -62,13 +63,16 @@ function localVerdict(name: string, labels: string[], local: DnsQuery[]) {
 }
 
 /**
- * IPs the local resolvers gave that no reference gave and the task does not expect, and the
- * reference IP to fetch alongside them (same family as the first unexpected one when possible).
+ * IPs the local resolvers gave that no reference gave and the task does not expect (by IP or
+ * CIDR), and the reference IP to fetch alongside them (same family as the first unexpected one
+ * when possible).
  */
-export function findUnexpected(local: DnsQuery[], reference: DnsQuery[], expectedIps: string[]) {
+export function findUnexpected(local: DnsQuery[], reference: DnsQuery[], expected: { ips: string[]; cidrs: string[] }) {
   const referenceIps = [...new Set(reference.flatMap((q) => q.ips).map(canonicalIp))];
-  const known = new Set([...referenceIps, ...expectedIps.map(canonicalIp)]);
-  const unexpectedIps = [...new Set(local.flatMap((q) => q.ips).map(canonicalIp))].filter((ip) => !known.has(ip));
+  const known = new Set([...referenceIps, ...expected.ips.map(canonicalIp)]);
+  const unexpectedIps = [...new Set(local.flatMap((q) => q.ips).map(canonicalIp))].filter(
+    (ip) => !known.has(ip) && !expected.cidrs.some((cidr) => ipInCidr(ip, cidr)),
+  );
   const family = unexpectedIps.length > 0 && isIPv6(unexpectedIps[0]) ? isIPv6 : isIPv4;
   const referenceIp = referenceIps.find((ip) => family(ip)) ?? referenceIps[0] ?? null;
   return { unexpectedIps, referenceIp };
