@@ -185,6 +185,8 @@ cli('runs on schedule into JetStream with heartbeats, metrics and health; SIGTER
     const health = await (await fetch(`${metricsUrl}/healthz`)).json();
     assert.is(health.status, 'ok');
     assert.is(health.probe_id, 'cli-probe-01');
+    assert.is(health.nats, 'connected');
+    assert.is(health.spool_depth, 0);
 
     probe.child.kill('SIGTERM');
     assert.is(await probe.exited, 0, probe.stderr());

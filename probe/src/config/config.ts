@@ -162,6 +162,16 @@ const evidenceSetting: Validator<EvidenceSettings | null> = (value, path, proble
   return block && { path: block.path, httpPort: block.http_port, httpsPort: block.https_port, bodyLimitBytes: block.body_limit_bytes };
 };
 
+/** One or more NATS server URLs, comma-separated (a bare host:port means nats://). */
+const natsUrls: Validator<string> = (value, path, problems) => {
+  const valid = typeof value === 'string' && value.split(',').every((part) => {
+    const url = part.trim().includes('://') ? part.trim() : `nats://${part.trim()}`;
+    return URL.canParse(url) && ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(url).protocol) && new URL(url).hostname !== '';
+  });
+  if (!valid) problems.push(`${path}: ${JSON.stringify(value)} is not a NATS URL (nats://host:port, several separated by commas)`);
+  return value as string;
+};
+
 const ipVersion = optional(oneOf(['auto', '4', '6'] as const), 'auto');
 const id = string({ pattern: ID_PATTERN, hint: 'letters, digits, "-" and "_", at most 64' });
 const ipList = array(string({ pattern: /^[0-9a-fA-F.:]+$/, hint: 'an IP address' }));
@@ -241,7 +251,7 @@ const topLevel = object(
     nats: optional(
       object(
         {
-          url: optional(string(), 'nats://127.0.0.1:4222'),
+          url: optional(natsUrls, 'nats://127.0.0.1:4222'),
           credentials: optional(string()),
           nkey_seed_file: optional(string()),
           user: optional(string()),

@@ -25,6 +25,8 @@ export interface SinkStats {
   spoolDepth: number;
   spoolDropped: number;
   lastError: string | null;
+  /** The NATS connection's state, for sinks that have one. */
+  connection?: string;
 }
 
 /** Where the probe's records go; the worker depends only on this. */

@@ -123,6 +123,8 @@ export class ProbeWorker {
         status: 'ok',
         probe_id: this.opts.config.probe.id,
         tasks: this.opts.config.tasks.length,
+        running_checks: this.#scheduler?.running ?? 0,
+        ...(stats.connection === undefined ? {} : { nats: stats.connection }),
         spool_depth: stats.spoolDepth,
         spool_dropped: stats.spoolDropped,
         last_error: stats.lastError ?? this.#lastError,
