@@ -5,9 +5,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@vantage/probe';
 import { untilSignal } from '@vantage/probe/cli';
+import { loadConfigOrExit, parseCommandLine } from '../probe/src/run/command-line.ts';
 import { JsonLinesSink } from '../probe/src/run/json-lines-sink.ts';
 import { jsonLogger } from '../probe/src/run/log.ts';
 import { ProbeWorker } from '../probe/src/run/probe-worker.ts';
@@ -29,42 +28,21 @@ Records are appended to DIR/results.jsonl; /metrics and /healthz are served wher
 metrics.listen says. SIGTERM or Ctrl-C stops it after running checks finish.`;
 
 export async function upCommand(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string', short: 'd', default: '.vantage' },
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`vantage up: ${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const dataDir = resolve(args.data!);
+  const command = 'vantage up';
+  const args = parseCommandLine(command, argv, {
+    data: { type: 'string', short: 'd', default: '.vantage' },
+    config: { type: 'string', short: 'c' },
+  }, HELP);
+  if (typeof args === 'number') return args;
+  const dataDir = resolve(args.data ?? '.vantage');
   mkdirSync(dataDir, { recursive: true });
   const configFile = args.config ?? join(dataDir, 'probe.yaml');
   if (!args.config && !existsSync(configFile)) {
     writeFileSync(configFile, UP_DEFAULT_CONFIG);
     process.stdout.write(`wrote an example config to ${configFile}: edit it to add your sites\n`);
   }
-  let config;
-  try {
-    config = loadConfig(configFile);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`vantage up: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(command, configFile);
+  if (typeof config === 'number') return config;
 
   const log = jsonLogger('up');
   const resultsFile = join(dataDir, 'results.jsonl');

@@ -1,9 +1,8 @@
 /**
  * `vantage probe`: the probe worker. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/config.ts';
 import { JetStreamPublisher } from './publish/publisher.ts';
+import { loadConfigOrExit, parseCommandLine, usageError } from './run/command-line.ts';
 import { JsonLinesSink } from './run/json-lines-sink.ts';
 import { jsonLogger } from './run/log.ts';
 import { ProbeWorker } from './run/probe-worker.ts';
@@ -26,45 +25,17 @@ signal ends running checks at once.
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 export async function probeCommand(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        once: { type: 'boolean', default: false },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`vantage probe: ${(err as Error).message}\n\n${PROBE_HELP}\n`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(`${PROBE_HELP}\n`);
-    return 0;
-  }
-  if (!args.config) {
-    process.stderr.write(`vantage probe: --config is required\n\n${PROBE_HELP}\n`);
-    return 2;
-  }
-  if (args.output && !args.once) {
-    process.stderr.write('vantage probe: --output goes with --once\n');
-    return 2;
-  }
-
-  let config;
-  try {
-    config = loadConfig(args.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`vantage probe: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const command = 'vantage probe';
+  const args = parseCommandLine(command, argv, {
+    config: { type: 'string', short: 'c' },
+    once: { type: 'boolean', default: false },
+    output: { type: 'string', short: 'o' },
+  }, PROBE_HELP);
+  if (typeof args === 'number') return args;
+  if (!args.config) return usageError(command, '--config is required', PROBE_HELP);
+  if (args.output && !args.once) return usageError(command, '--output goes with --once');
+  const config = loadConfigOrExit(command, args.config);
+  if (typeof config === 'number') return config;
 
   const log = jsonLogger('probe');
   if (args.once) {
