@@ -14,5 +14,8 @@ await build({
   outExtension: { '.js': '.mjs' },
   // Bundled CommonJS packages call require(); give them one.
   banner: { js: "import { createRequire as __vantageRequire } from 'node:module'; const require = __vantageRequire(import.meta.url);" },
+  // chDB is a native addon with a 560 MB library: loaded from node_modules, and only by the roles
+  // that store data (a probe box never loads it).
+  external: ['chdb', 'chdb/*'],
   logLevel: 'warning',
 });

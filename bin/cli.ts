@@ -9,6 +9,7 @@ detection. Run "vantage <command> --help" for a command's options.
 
 Commands:
   probe     run the probe worker (checks on schedule → NATS JetStream), or --once to JSON lines
+  collector consume results and heartbeats from NATS JetStream into ClickHouse
   up        run the whole pipeline on this machine with embedded defaults
   help      show this help`;
 
@@ -16,6 +17,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   probe: async () => (await import('@vantage/probe/cli')).probeCommand,
+  collector: async () => (await import('@vantage/collector/cli')).collectorCommand,
   up: async () => (await import('./up.ts')).upCommand,
 };
 

@@ -1,0 +1,107 @@
+/**
+ * Shared pieces of the consumer's tests: a fresh nats-server per test, publishing records the way
+ * a probe does (Nats-Msg-Id = record id), reading a consumer's state, and bounded waits (uvu has
+ * no timeouts).
+ */
+import { jetstream, jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { heartbeatSubject, resultSubject, type Heartbeat, type ResultRecord } from '@vantage/probe';
+import { ensureStreams } from '../../../../probe/src/publish/streams.ts';
+import { startNatsServer, type NatsServer } from '../../../../test/helpers/nats-server.ts';
+import { Collector, type CollectorOptions } from '../collector.ts';
+import { CollectorMetrics } from '../../run/metrics.ts';
+import type { MemoryStore } from './memory-store.ts';
+
+export const WAIT_MS = 15_000;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await sleep(20);
+  }
+}
+
+export async function within<T>(what: string, promise: Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+export interface TestContext {
+  server: NatsServer;
+  nc: NatsConnection;
+  cleanups: Array<() => Promise<void> | void>;
+}
+
+/** before.each: a nats-server with both streams, and a connection to publish with. */
+export async function setUp(ctx: Partial<TestContext>): Promise<void> {
+  ctx.cleanups = [];
+  const server = await startNatsServer();
+  ctx.server = server;
+  ctx.cleanups.push(() => server.cleanup());
+  const nc = await connect({ servers: server.url });
+  ctx.nc = nc;
+  ctx.cleanups.push(() => nc.close());
+  await ensureStreams(nc);
+}
+
+/** after.each: runs the cleanups, newest first, each bounded. */
+export async function tearDown(ctx: Partial<TestContext>): Promise<void> {
+  for (const cleanup of (ctx.cleanups ?? []).reverse()) await within('cleanup', Promise.resolve(cleanup())).catch(() => undefined);
+  ctx.cleanups = [];
+}
+
+/** Options that keep tests quick: small batches, short waits, silent. */
+export function testOptions(ctx: TestContext, store: MemoryStore, opts: Partial<CollectorOptions> = {}): CollectorOptions {
+  return {
+    nats: { url: ctx.server.url, credentials: null, nkeySeedFile: null, user: null, password: null, token: null },
+    store,
+    batchSize: 100,
+    batchMs: 200,
+    fetchExpiresMs: 1000,
+    ackWaitMs: 2000,
+    lagPollMs: 200,
+    backoff: { initialMs: 50, maxMs: 400 },
+    metrics: new CollectorMetrics({ processMetrics: false }),
+    ...opts,
+  };
+}
+
+/** A started collector that the test's cleanup stops. */
+export function startCollector(ctx: TestContext, store: MemoryStore, opts: Partial<CollectorOptions> = {}): Collector {
+  const collector = new Collector(testOptions(ctx, store, opts));
+  collector.start();
+  ctx.cleanups.push(() => collector.stop(2000));
+  return collector;
+}
+
+export async function publishRecords(nc: NatsConnection, records: ResultRecord[]): Promise<void> {
+  const js = jetstream(nc);
+  await Promise.all(records.map((r) => js.publish(resultSubject(r.kind, r.probe_id), JSON.stringify(r), { msgID: r.id })));
+}
+
+export async function publishRaw(nc: NatsConnection, subject: string, payload: string | Uint8Array): Promise<number> {
+  return (await jetstream(nc).publish(subject, payload)).seq;
+}
+
+export async function publishHeartbeats(nc: NatsConnection, beats: Heartbeat[]): Promise<void> {
+  const js = jetstream(nc);
+  await Promise.all(beats.map((b) => js.publish(heartbeatSubject(b.probe_id), JSON.stringify(b))));
+}
+
+export async function consumerInfo(nc: NatsConnection, stream: string, name: string): Promise<ConsumerInfo> {
+  return (await jetstreamManager(nc)).consumers.info(stream, name);
+}
+
+export function makeHeartbeat(probeId: string): Heartbeat {
+  const at = new Date().toISOString();
+  return {
+    schema: 1, probe_id: probeId, region: 'test-region', isp: 'loopback', asn: null, labels: {}, version: '0.0.0-test',
+    sent_at: at, started_at: at, task_count: 2, spool_depth: 0, spool_dropped: 0, last_error: null,
+  };
+}
