@@ -4,7 +4,7 @@
  * processes stopped by PID, and a plain-text table.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Measured {
@@ -48,15 +48,23 @@ export interface TimedRun {
 
 /**
  * Runs a tool under `/usr/bin/time -o FILE -f "%e %U %S"`. In its own process group, so the
- * time limit can stop the tool with its wrapper by the group's id.
+ * time limit can stop the tool with its wrapper by the group's id. `stdinFile`: the tool reads
+ * that file as its standard input (else none).
  */
-export function runTimed(cmd: string, args: string[], timeFile: string, limitMs: number): Promise<TimedRun> {
+export function runTimed(cmd: string, args: string[], timeFile: string, limitMs: number, stdinFile?: string): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stdin = stdinFile === undefined ? 'ignore' : openSync(stdinFile, 'r');
+    const child = (() => {
+      try {
+        return spawn('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S', cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'], detached: true });
+      } finally {
+        if (typeof stdin === 'number') closeSync(stdin); // the child has its own copy
+      }
+    })();
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     }, limitMs);

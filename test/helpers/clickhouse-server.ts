@@ -25,8 +25,11 @@ export interface ClickHouseServer {
   readonly tcpPort: number;
   readonly dataDir: string;
   readonly running: boolean;
-  /** SIGTERM, then wait for the exit (SIGKILL if it does not exit in time). */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, then wait for the exit (SIGKILL if it does not exit within `timeoutMs`, default 10 s;
+   * under load 18.16 can take longer than that to shut down).
+   */
+  stop(timeoutMs?: number): Promise<void>;
   /** Starts it again on the same ports and data dir; waits until it answers /ping. */
   restart(): Promise<void>;
   /** SIGKILL, then wait for the exit. */
@@ -168,7 +171,7 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
     }
   }
 
-  async function terminate(signal: NodeJS.Signals): Promise<void> {
+  async function terminate(signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
     const proc = child;
     if (!proc || !isRunning()) return;
     proc.kill(signal);
@@ -176,7 +179,7 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
     const timedOut = await Promise.race([
       exited.then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
+        timer = setTimeout(() => resolve(true), timeoutMs);
       }),
     ]);
     clearTimeout(timer);
@@ -196,7 +199,7 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
     get running() {
       return isRunning();
     },
-    stop: () => terminate('SIGTERM'),
+    stop: (timeoutMs?: number) => terminate('SIGTERM', timeoutMs),
     kill: () => terminate('SIGKILL'),
     async restart() {
       await terminate('SIGTERM');

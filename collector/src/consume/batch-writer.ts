@@ -180,6 +180,7 @@ export class BatchWriter<T> {
       streamSeq: held.msg.info.streamSequence,
       reason,
       payload: payloadText(held.msg.data),
+      payloadBytes: held.msg.data.length,
     }));
     // Retried even when the store calls the failure permanent: terminating unkept would drop data.
     if ((await this.#retrying('insertRejected', () => this.target.insertRejected(rows), true)) === ABANDONED) return ABANDONED;

@@ -14,6 +14,8 @@ export interface RejectedMessage {
   reason: string;
   /** The raw payload as text (invalid UTF-8 replaced), capped by the store. */
   payload: string;
+  /** Size of the payload as received, in bytes (default: the UTF-8 size of `payload`). */
+  payloadBytes?: number;
 }
 
 export interface ResultStore {

@@ -71,6 +71,9 @@ test('rejected payloads are capped at 64 KiB on a character boundary; the origin
   assert.is(Buffer.byteLength(row.payload), Math.floor(REJECTED_PAYLOAD_MAX_BYTES / 3) * 3);
   assert.ok(payload.startsWith(row.payload));
   assert.is(row.received_at_ms, AT, 'an invalid receive time becomes now');
+  // Invalid UTF-8 arrives as U+FFFD (3 bytes each): the size kept is the payload's as received.
+  const replaced = rejectedRow({ receivedAtMs: AT, subject: 's', streamSeq: 8, reason: 'bad', payload: '\ufffd\ufffd{', payloadBytes: 3 }, AT);
+  assert.equal([replaced.payload, replaced.payload_bytes], ['\ufffd\ufffd{', 3]);
 });
 
 test.run();

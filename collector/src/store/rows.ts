@@ -243,7 +243,7 @@ export function rejectedRow(msg: RejectedMessage, nowMs: number) {
     stream_seq: uint(msg.streamSeq),
     reason: ws(msg.reason),
     payload: payload.text,
-    payload_bytes: payload.bytes,
+    payload_bytes: msg.payloadBytes === undefined ? payload.bytes : uint(msg.payloadBytes),
   };
 }
 
