@@ -3,7 +3,6 @@
  * consumer (`collector` for results, `collector-heartbeats`), and the HTTP server for /metrics
  * and /healthz.
  */
-import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What one consumer pipeline reports. */
@@ -79,32 +78,5 @@ export class CollectorMetrics {
   }
 }
 
-/** Serves /metrics and /healthz; `health()` returns the JSON body and whether all is well. */
-export async function serveMetrics(
-  registry: Registry,
-  listen: { host: string; port: number },
-  health: () => { healthy: boolean; body: Record<string, unknown> },
-): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
-    } else if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500).end(`${err.message}\n`),
-      );
-    } else if (path === '/healthz') {
-      const { healthy, body } = health();
-      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    } else {
-      res.writeHead(404).end('not found: try /metrics or /healthz\n');
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : listen.port };
-}
+/** /metrics and /healthz are served by the probe package's server, as for every process. */
+export { serveMetrics } from '../../../probe/src/run/metrics.ts';

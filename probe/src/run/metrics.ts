@@ -1,6 +1,6 @@
 /**
  * The probe's Prometheus metrics (its own registry, no global state) and the small HTTP server
- * that serves them with /healthz.
+ * that serves a registry with /healthz (every Vantage process uses it).
  */
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -57,7 +57,7 @@ export class ProbeMetrics {
 
 /** Serves /metrics and /healthz; `health()` returns the JSON body and whether the probe is healthy. */
 export async function serveMetrics(
-  metrics: ProbeMetrics,
+  registry: Registry,
   listen: { host: string; port: number },
   health: () => { healthy: boolean; body: Record<string, unknown> },
 ): Promise<{ server: Server; port: number }> {
@@ -66,8 +66,8 @@ export async function serveMetrics(
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
     } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         (err: Error) => res.writeHead(500).end(`${err.message}\n`),
       );
     } else if (path === '/healthz') {

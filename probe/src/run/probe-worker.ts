@@ -65,7 +65,7 @@ export class ProbeWorker {
   async start(): Promise<void> {
     const { config, log } = this.opts;
     if (config.metrics && this.opts.serveMetrics !== false) {
-      const served = await serveMetrics(this.metrics, config.metrics, () => this.health());
+      const served = await serveMetrics(this.metrics.registry, config.metrics, () => this.health());
       this.#metricsServer = served.server;
       this.metricsPort = served.port;
     }
