@@ -4,7 +4,9 @@
  * processes stopped by PID, and a plain-text table.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface Measured {
@@ -133,3 +135,34 @@ export function table(rows: string[][]): string {
 
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 export const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+/**
+ * A bench's temp dir and everything it starts, undone at the end, on SIGINT/SIGTERM, or when the
+ * watchdog fires. Push an undo step for each process or file as it is made; call `finish()` last.
+ */
+export function benchWorkspace(name: string, watchdogMs: number): { root: string; undo: (() => Promise<void> | void)[]; finish(): Promise<void> } {
+  const root = mkdtempSync(join(tmpdir(), `vantage-${name}-`));
+  const undo: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      for (const step of undo.reverse()) await Promise.resolve().then(step).catch((err: unknown) => console.error('cleanup:', err));
+    })();
+    return cleaning;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().then(() => process.exit(130)));
+  // Output piped into `head` that exits early must not end the bench before it cleaned up.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  const watchdog = setTimeout(() => {
+    console.error(`bench: still running after ${watchdogMs / 1000} s: stopping`);
+    void cleanup().then(() => process.exit(1));
+  }, watchdogMs);
+  return {
+    root,
+    undo,
+    finish: () => {
+      clearTimeout(watchdog);
+      return cleanup();
+    },
+  };
+}

@@ -14,8 +14,8 @@
  * are defined); --node-flags=FLAGS: extra node flags for the collector (--node-flags=--max-semi-space-size=16).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -32,7 +32,7 @@ import { makeDnsRecord, makeHttpRecord, makePingRecord } from '../helpers/kind-r
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { makeRecord } from '../helpers/records.ts';
 import { newRecordId } from '../../probe/src/run/record-id.ts';
-import { fmt, measure, perSecond, ratio, runTimed, table } from './bench-tools.ts';
+import { fmt, measure, perSecond, ratio, runTimed, table, benchWorkspace } from './bench-tools.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const BUNDLE = join(HERE, '../../dist/vantage.mjs');
@@ -70,22 +70,7 @@ const CLK_TCK = 100;
 
 // --- processes and temp dirs, all undone at the end (or on a signal, or by the watchdog) -------
 
-const root = mkdtempSync(join(tmpdir(), 'vantage-collector-bench-'));
-const undo: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of undo.reverse()) await Promise.resolve().then(step).catch((err: unknown) => console.error('cleanup:', err));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().then(() => process.exit(130)));
-// Output piped into `head` that exits early must not end the bench before it cleaned up.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${WATCHDOG_MS / 1000} s: stopping`);
-  void cleanup().then(() => process.exit(1));
-}, WATCHDOG_MS);
+const { root, undo, finish } = benchWorkspace('collector-bench', WATCHDOG_MS);
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const benchStart = performance.now();
@@ -552,6 +537,5 @@ try {
   console.error('bench failed:', err);
   process.exitCode = 1;
 } finally {
-  clearTimeout(watchdog);
-  await cleanup();
+  await finish();
 }

@@ -8,9 +8,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
@@ -25,7 +25,7 @@ import { runCheck, type RunEnvironment } from '../../probe/src/run/run-check.ts'
 import { newRecordId } from '../../probe/src/run/record-id.ts';
 import { freePort, startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { RSS_SCHEDULE, writeRssConfig } from './rss-config.ts';
-import { fmt, measure, perOp, perSecond, ratio, runTimed, startNodeChild, table, type Measured } from './bench-tools.ts';
+import { fmt, measure, perOp, perSecond, ratio, runTimed, startNodeChild, table, benchWorkspace, type Measured } from './bench-tools.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 // Measure the code as production runs it: the bundle under plain node has no source-map support,
@@ -54,20 +54,7 @@ const DNS_NAME = 'bench.vantage.test';
 
 // --- processes and temp dirs, all undone at the end (or on a signal, or by the watchdog) -------
 
-const root = mkdtempSync(join(tmpdir(), 'vantage-bench-'));
-const undo: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of undo.reverse()) await Promise.resolve().then(step).catch((err: unknown) => console.error('cleanup:', err));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().then(() => process.exit(130)));
-const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${WATCHDOG_MS / 1000} s: stopping`);
-  void cleanup().then(() => process.exit(1));
-}, WATCHDOG_MS);
+const { root, undo, finish } = benchWorkspace('bench', WATCHDOG_MS);
 
 // --- what one part reports -----------------------------------------------------------------------
 
@@ -368,8 +355,7 @@ try {
   console.error('bench failed:', err);
   process.exitCode = 1;
 } finally {
-  clearTimeout(watchdog);
-  await cleanup();
+  await finish();
 }
 
 /** A stop signal like the worker's: never aborted here, with room for every check in flight. */

@@ -23,6 +23,7 @@ import { rows } from '../helpers/clickhouse-engines.ts';
 import { makeDnsRecord, makeHttpRecord, makePingRecord, type RecordOptions } from '../helpers/kind-records.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { makeRecord } from '../helpers/records.ts';
+import { waitFor as sharedWaitFor, within as sharedWithin, type WaitOptions } from '../helpers/wait.ts';
 
 export { rows };
 
@@ -33,40 +34,13 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- bounded waits -----------------------------------------------------------------------------
 
-/**
- * Polls `check` until it returns something other than null/undefined/false (errors count as "not
- * yet"); fails after `timeoutMs` with `what`, the last error and `detail()`.
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  opts: { timeoutMs?: number; intervalMs?: number; detail?: () => string | Promise<string> } = {},
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 20_000;
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== null && value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    if (Date.now() > deadline) {
-      const detail = opts.detail ? await Promise.resolve(opts.detail()).catch((e: Error) => e.message) : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${lastError ? `\nlast error: ${lastError}` : ''}${detail ? `\n${detail}` : ''}`);
-    }
-    await sleep(opts.intervalMs ?? 200);
-  }
+/** Collector tests poll ClickHouse: a longer default and a slower poll than the shared helper's. */
+export function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, opts: WaitOptions = {}): Promise<T> {
+  return sharedWaitFor(what, check, { timeoutMs: 20_000, intervalMs: 200, ...opts });
 }
 
-/** `promise`, or an error after `timeoutMs`. */
-export async function within<T>(what: string, promise: Promise<T>, timeoutMs = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+export function within<T>(what: string, promise: Promise<T>, timeoutMs = 20_000): Promise<T> {
+  return sharedWithin(what, promise, timeoutMs);
 }
 
 // --- cleanup -----------------------------------------------------------------------------------

@@ -3,11 +3,11 @@
  * holding the config, data and logs. `restart()` keeps the ports and the data dir. Only the process
  * this helper spawned is ever signalled. A missing binary is an error (a failing test, never a skip).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './nats-server.ts';
+import { ServerProcess } from './server-process.ts';
 
 const HOST = '127.0.0.1';
 const BINARY = process.env.CLICKHOUSE_SERVER_BIN ?? '/usr/sbin/clickhouse-server';
@@ -118,17 +118,9 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
   writeFileSync(join(root, 'users.xml'), usersXml());
   const url = `http://${HOST}:${httpPort}`;
 
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  let output = '';
-  // A test that crashes before its `after` hook still must not leave the server (or its dir) behind.
-  const onExit = () => {
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  };
-  process.on('exit', onExit);
-
-  const isRunning = () => child !== null && child.exitCode === null && child.signalCode === null;
+  // A test that crashes before its `after` hook still must not leave the data dir behind.
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
+  process.on('exit', removeRoot);
   const errorLog = () => {
     try {
       return readFileSync(join(root, 'log', 'server.err.log'), 'utf8').slice(-4096);
@@ -136,60 +128,16 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
       return '';
     }
   };
-
-  async function launch(): Promise<void> {
-    output = '';
-    // cwd = root: the server writes a status/pid next to its data, never into the caller's cwd.
-    const proc = spawn(binary, [`--config-file=${configFile}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8192);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    let earlyExit: ((reason: Error) => void) | null = null;
-    exited = new Promise<void>((resolve) => {
-      proc.once('exit', (code, signal) => {
-        earlyExit?.(new Error(`clickhouse-server exited (code ${code}, signal ${signal}) before it was ready:\n${output}\n${errorLog()}`));
-        resolve();
-      });
-      proc.once('error', (err) => {
-        earlyExit?.(new Error(`cannot start clickhouse-server: ${err.message}`));
-        resolve();
-      });
-    });
-    const failed = new Promise<never>((_, reject) => {
-      earlyExit = reject;
-    });
-    try {
-      await Promise.race([waitReady(url), failed]);
-    } catch (err) {
-      await terminate('SIGKILL');
-      throw err;
-    } finally {
-      earlyExit = null;
-    }
-  }
-
-  async function terminate(signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
-    const proc = child;
-    if (!proc || !isRunning()) return;
-    proc.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  }
-
-  await launch();
+  // cwd = root: the server writes a status/pid next to its data, never into the caller's cwd.
+  const server = new ServerProcess({
+    name: 'clickhouse-server',
+    binary,
+    args: [`--config-file=${configFile}`],
+    cwd: root,
+    waitReady: () => waitReady(url),
+    extraLog: errorLog,
+  });
+  await server.start();
   let cleaned = false;
   return {
     url,
@@ -197,20 +145,20 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
     tcpPort,
     dataDir: join(root, 'data'),
     get running() {
-      return isRunning();
+      return server.running;
     },
-    stop: (timeoutMs?: number) => terminate('SIGTERM', timeoutMs),
-    kill: () => terminate('SIGKILL'),
+    stop: (timeoutMs = STOP_TIMEOUT_MS) => server.stop('SIGTERM', timeoutMs),
+    kill: () => server.stop('SIGKILL'),
     async restart() {
-      await terminate('SIGTERM');
-      await launch();
+      await server.stop('SIGTERM', STOP_TIMEOUT_MS);
+      await server.start();
     },
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
-      await terminate('SIGKILL');
-      process.off('exit', onExit);
-      rmSync(root, { recursive: true, force: true });
+      await server.stop('SIGKILL');
+      process.off('exit', removeRoot);
+      removeRoot();
     },
     errorLog,
   };

@@ -3,11 +3,11 @@
  * store dir, in the style of nats.js `nst/src/launcher.ts`. `restart()` keeps the port and store so
  * clients reconnect to the same server. Only the process this helper spawned is ever signalled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { ServerProcess } from './server-process.ts';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
@@ -75,88 +75,26 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     args.unshift('-c', file);
   }
 
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  let log = '';
-  // A test that crashes before its `after` hook still must not leave the server running.
-  const onExit = () => {
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.on('exit', onExit);
-
-  const isRunning = () => child !== null && child.exitCode === null && child.signalCode === null;
-
-  async function launch(): Promise<void> {
-    log = '';
-    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    const keep = (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-8192);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    let earlyExit: ((reason: Error) => void) | null = null;
-    exited = new Promise<void>((resolve) => {
-      proc.once('exit', (code, signal) => {
-        earlyExit?.(new Error(`nats-server exited (code ${code}, signal ${signal}) before it was ready:\n${log}`));
-        resolve();
-      });
-      proc.once('error', (err) => {
-        earlyExit?.(new Error(`cannot start nats-server: ${err.message}`));
-        resolve();
-      });
-    });
-    const failed = new Promise<never>((_, reject) => {
-      earlyExit = reject;
-    });
-    try {
-      await Promise.race([waitHealthy(monitorPort), failed]);
-    } catch (err) {
-      await terminate('SIGKILL');
-      throw err;
-    } finally {
-      earlyExit = null;
-    }
-  }
-
-  async function terminate(signal: NodeJS.Signals): Promise<void> {
-    const proc = child;
-    if (!proc || !isRunning()) return;
-    proc.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  }
-
-  await launch();
+  const server = new ServerProcess({ name: 'nats-server', binary, args, waitReady: () => waitHealthy(monitorPort) });
+  await server.start();
   let cleaned = false;
   return {
     url: `nats://${HOST}:${port}`,
     port,
     storeDir,
     get running() {
-      return isRunning();
+      return server.running;
     },
-    stop: () => terminate('SIGTERM'),
-    kill: () => terminate('SIGKILL'),
+    stop: () => server.stop('SIGTERM', STOP_TIMEOUT_MS),
+    kill: () => server.stop('SIGKILL'),
     async restart() {
-      await terminate('SIGTERM');
-      await launch();
+      await server.stop('SIGTERM', STOP_TIMEOUT_MS);
+      await server.start();
     },
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
-      await terminate('SIGKILL');
-      process.off('exit', onExit);
+      await server.stop('SIGKILL');
       rmSync(root, { recursive: true, force: true });
     },
   };

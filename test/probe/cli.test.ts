@@ -18,9 +18,11 @@ import { heartbeat as validateHeartbeat } from '../../probe/src/contract/heartbe
 import { a, startDnsServer, type DnsTestServer } from '../helpers/dns-server.ts';
 import { freePort, startNatsServer } from '../helpers/nats-server.ts';
 import { startWebServer, type WebServer } from '../helpers/web-server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const VANTAGE = new URL('../../bin/vantage.mjs', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls that read the stream or scrape /metrics: gentle on the servers. */
+const POLL_MS = 100;
 
 interface Run {
   code: number | null;
@@ -51,16 +53,6 @@ function startProbe(config: string): { child: ChildProcess; exited: Promise<numb
   child.stderr!.on('data', (c) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, limitMs = 15_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function streamMessages(url: string, stream: string): Promise<string[]> {
@@ -179,7 +171,7 @@ cli('runs on schedule into JetStream with heartbeats, metrics and health; SIGTER
       const text = await (await fetch(`${metricsUrl}/metrics`)).text();
       const done = ['dns', 'http', 'tcp', 'ping'].every((k) => Number(new RegExp(`vantage_probe_checks_total\\{kind="${k}",outcome="ok"\\} (\\d+)`).exec(text)?.[1] ?? 0) >= 4);
       return done ? text : null;
-    });
+    }, { intervalMs: POLL_MS });
     assert.match(metrics, /vantage_probe_spool_depth 0/);
     assert.match(metrics, /vantage_probe_publish_latency_seconds_count \d+/);
     const health = await (await fetch(`${metricsUrl}/healthz`)).json();
@@ -218,7 +210,7 @@ tasks:
 `);
   const probe = startProbe(file);
   try {
-    await waitFor('the slow request in flight', async () => (slow.requests.length > 0 ? true : null));
+    await waitFor('the slow request in flight', () => slow.requests.length > 0);
     probe.child.kill('SIGTERM');
     assert.is(await probe.exited, 0, probe.stderr());
     const records = (await streamMessages(nats.url, RESULTS_STREAM)).map((m) => parseRecord(m));
@@ -241,7 +233,7 @@ cli('a probe killed with SIGKILL while NATS is down loses nothing it spooled', a
   const spooled = await waitFor('at least 12 spooled records', async () => {
     const ids = spooledIds(spoolDir);
     return ids.length >= 12 ? ids : null;
-  });
+  }, { intervalMs: POLL_MS });
   first.child.kill('SIGKILL');
   await first.exited;
   const before = spooledIds(spoolDir);
@@ -253,7 +245,7 @@ cli('a probe killed with SIGKILL while NATS is down loses nothing it spooled', a
     const stored = await waitFor('every spooled record in the stream', async () => {
       const ids = new Set((await streamMessages(nats.url, RESULTS_STREAM)).map((m) => parseRecord(m).id));
       return before.every((id) => ids.has(id)) ? ids : null;
-    }, 30_000);
+    }, { timeoutMs: 30_000, intervalMs: POLL_MS });
     assert.ok(stored.size >= before.length);
   } finally {
     second.child.kill('SIGTERM');

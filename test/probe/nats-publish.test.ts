@@ -21,6 +21,7 @@ import { JetStreamPublisher, type PublisherOptions } from '../../probe/src/publi
 import { ensureStreams } from '../../probe/src/publish/streams.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { makeRecord } from '../helpers/records.ts';
+import { sleep, waitFor, within } from '../helpers/wait.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PUBLISHER_PATH = new URL('../../probe/src/publish/publisher.ts', import.meta.url).pathname;
@@ -39,24 +40,6 @@ function makeHeartbeat(probeId: string, depth: number): Heartbeat {
 }
 
 // --- waiting, bounded ------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
-
-async function within<T>(what: string, promise: Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
 
 // --- reading back ----------------------------------------------------------------------------
 

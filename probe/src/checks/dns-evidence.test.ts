@@ -7,20 +7,13 @@ import type { EvidenceSettings } from '../config/config.ts';
 import { evidenceFetch, type EvidenceFetch } from '../contract/record.ts';
 import type { CheckContext } from './check.ts';
 import { gatherEvidence } from './dns-evidence.ts';
+import { within } from '../../../test/helpers/wait.ts';
 
 const HOST = 'shop.vantage.test';
 const REFERENCE_IP = '127.0.0.1';
 const WRONG_IP = '127.0.0.2';
 const DEAD_IP = '127.0.0.3'; // nothing listens there
 const DELAY = 300;
-
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const CLEAN = `<html><head><title>Vantage Shop</title><script src="/app.js"></script>
@@ -93,7 +86,7 @@ const pick = (records: EvidenceFetch[], ip: string, scheme: 'http' | 'https') =>
 };
 
 async function gather(path: string, opts: { reference?: boolean; unexpected?: string[]; timeoutMs?: number; bodyLimitBytes?: number } = {}) {
-  return valid(await within(6000, gatherEvidence({
+  return valid(await within('the check', gatherEvidence({
     host: HOST,
     unexpectedIps: opts.unexpected ?? [WRONG_IP],
     referenceIp: opts.reference === false ? null : REFERENCE_IP,

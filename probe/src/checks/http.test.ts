@@ -9,23 +9,11 @@ import type { HttpTask } from '../config/config.ts';
 import { httpKeys } from '../contract/record.ts';
 import type { CheckContext, CheckOutcome } from './check.ts';
 import { checkHttp } from './http.ts';
+import { assertNear, within } from '../../../test/helpers/wait.ts';
 
 const HEADER_DELAY = 200;
 const BODY_DELAY = 300;
 const HOP_DELAY = 100;
-
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
-
-function assertNear(measured: number | undefined, expected: number, what: string): void {
-  assert.ok(measured !== undefined, `${what} was not measured`);
-  assert.ok(measured >= expected - 25 && measured <= expected + 150, `${what} ${measured.toFixed(1)} ms, expected ≈ ${expected} ms`);
-}
 
 const ca = createTestCa();
 
@@ -54,7 +42,7 @@ function makeCtx(extra: Partial<CheckContext> & { timeoutMs?: number } = {}): Ch
 
 /** Runs the check (bounded) and checks the keys against the wire contract. */
 async function run(task: HttpTask, ctx: CheckContext = makeCtx()): Promise<CheckOutcome<'http'>> {
-  const outcome = await within(6000, checkHttp(task, ctx));
+  const outcome = await within('the check', checkHttp(task, ctx));
   const problems: string[] = [];
   httpKeys(outcome.keys, 'keys', problems);
   assert.equal(problems, [], 'the keys do not match the record contract');

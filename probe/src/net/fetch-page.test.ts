@@ -5,25 +5,11 @@ import * as assert from 'uvu/assert';
 import { createTestCa } from '../../../test/helpers/test-ca.ts';
 import { startWebServer, type WebServer } from '../../../test/helpers/web-server.ts';
 import { fetchPage, type FetchPageRequest } from './fetch-page.ts';
+import { assertNear, within } from '../../../test/helpers/wait.ts';
 
 const HEADER_DELAY = 200;
 const BODY_DELAY = 300;
 const now = () => performance.now();
-
-/** Fails the test instead of hanging it (uvu has no per-test timeout). */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
-
-/** A phase took about as long as the server's delay: never less, and not much more. */
-function assertNear(measured: number | undefined, delay: number, what: string): void {
-  assert.ok(measured !== undefined, `${what} was not measured`);
-  assert.ok(measured >= delay - 25 && measured <= delay + 150, `${what} ${measured.toFixed(1)} ms, expected ≈ ${delay} ms`);
-}
 
 /** A raw TCP server that answers every connection with `reply` and closes. */
 async function rawServer(reply: string): Promise<{ port: number; close(): Promise<void> }> {
@@ -102,7 +88,7 @@ fetch.after(async () => {
 });
 
 fetch('times processing as the header delay and transfer as the body delay (http)', async () => {
-  const result = await within(5000, fetchPage(request(servers.http, '/slow')));
+  const result = await within('the check', fetchPage(request(servers.http, '/slow')));
   assert.is(result.failure, null);
   assert.is(result.status, 200);
   assert.is(result.httpVersion, '1.1');
@@ -117,7 +103,7 @@ fetch('times processing as the header delay and transfer as the body delay (http
 
 fetch('times the same phases over https, with Host and SNI from the URL and the socket to the IP', async () => {
   const before = servers.https.requests.length;
-  const result = await within(5000, fetchPage(request(servers.https, '/slow')));
+  const result = await within('the check', fetchPage(request(servers.https, '/slow')));
   assert.is(result.failure, null);
   assert.ok(result.tls?.verified, `not verified: ${result.tls?.error}`);
   assert.is(result.tls?.subject, 'shop.test');
@@ -131,7 +117,7 @@ fetch('times the same phases over https, with Host and SNI from the URL and the 
 
 fetch('refuses to send the request when the certificate does not verify, but keeps the TLS facts', async () => {
   const before = servers.https.requests.length;
-  const result = await within(5000, fetchPage({ ...request(servers.https, '/echo'), url: new URL(`https://other.test:${servers.https.port}/echo`) }));
+  const result = await within('the check', fetchPage({ ...request(servers.https, '/echo'), url: new URL(`https://other.test:${servers.https.port}/echo`) }));
   assert.is(result.failure, 'tls_cert_invalid');
   assert.match(result.failureDetail ?? '', 'ERR_TLS_CERT_ALTNAME_INVALID');
   assert.is(result.tls?.verified, false);
@@ -142,16 +128,16 @@ fetch('refuses to send the request when the certificate does not verify, but kee
 
 fetch('verifies an IP-literal URL against the IP, not against "localhost"', async () => {
   const byIp = (server: WebServer) => fetchPage({ ...request(server, '/echo'), url: new URL(`https://127.0.0.1:${server.port}/echo`) });
-  const good = await within(5000, byIp(servers.https));
+  const good = await within('the check', byIp(servers.https));
   assert.is(good.failure, null);
   assert.equal([good.tls?.verified, good.tls?.error], [true, null]);
-  const bad = await within(5000, byIp(servers.localhostOnly));
+  const bad = await within('the check', byIp(servers.localhostOnly));
   assert.is(bad.failure, 'tls_cert_invalid');
   assert.equal([bad.tls?.verified, bad.tls?.error], [false, 'ERR_TLS_CERT_ALTNAME_INVALID']);
 });
 
 fetch('fetches through an unverified certificate when not required to verify', async () => {
-  const result = await within(5000, fetchPage({ ...request(servers.https, '/echo'), extraCaPem: null, requireVerifiedTls: false }));
+  const result = await within('the check', fetchPage({ ...request(servers.https, '/echo'), extraCaPem: null, requireVerifiedTls: false }));
   assert.is(result.failure, null);
   assert.is(result.tls?.verified, false);
   assert.is(result.tls?.error, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
@@ -159,13 +145,13 @@ fetch('fetches through an unverified certificate when not required to verify', a
 });
 
 fetch('sends the method and headers given', async () => {
-  const result = await within(5000, fetchPage({ ...request(servers.http, '/echo'), method: 'POST', headers: { 'x-probe': 'v1' } }));
+  const result = await within('the check', fetchPage({ ...request(servers.http, '/echo'), method: 'POST', headers: { 'x-probe': 'v1' } }));
   assert.is(result.text, 'POST v1');
 });
 
 fetch('stops reading at the body cap, hashing exactly the bytes read, and closes the connection', async () => {
   const limit = 64 * 1024;
-  const result = await within(5000, fetchPage(request(servers.http, '/huge', { bodyLimitBytes: limit, textLimitBytes: 100 })));
+  const result = await within('the check', fetchPage(request(servers.http, '/huge', { bodyLimitBytes: limit, textLimitBytes: 100 })));
   assert.is(result.failure, null);
   assert.is(result.bodyBytes, limit);
   assert.ok(result.bodyTruncated);
@@ -175,14 +161,14 @@ fetch('stops reading at the body cap, hashing exactly the bytes read, and closes
 });
 
 fetch('reads a body exactly at the cap as complete', async () => {
-  const result = await within(5000, fetchPage(request(servers.http, '/slow', { bodyLimitBytes: Buffer.byteLength(page) })));
+  const result = await within('the check', fetchPage(request(servers.http, '/slow', { bodyLimitBytes: Buffer.byteLength(page) })));
   assert.is(result.bodyTruncated, false);
   assert.is(result.bodyBytes, Buffer.byteLength(page));
 });
 
 fetch('gives timeout when the signal fires mid-body, keeping the status and what was read', async () => {
   const started = performance.now();
-  const result = await within(3000, fetchPage(request(servers.http, '/stall', { signal: AbortSignal.timeout(300) })));
+  const result = await within('the check', fetchPage(request(servers.http, '/stall', { signal: AbortSignal.timeout(300) })));
   assert.is(result.failure, 'timeout');
   assert.is(result.status, 200);
   assert.is(result.bodyBytes, 0);
@@ -192,7 +178,7 @@ fetch('gives timeout when the signal fires mid-body, keeping the status and what
 
 fetch('gives connection_refused for a closed port', async () => {
   const port = await freePort();
-  const result = await within(3000, fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${port}/`), port }));
+  const result = await within('the check', fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${port}/`), port }));
   assert.is(result.failure, 'connection_refused');
   assert.is(result.status, null);
   assert.is(result.sha256, null);
@@ -201,7 +187,7 @@ fetch('gives connection_refused for a closed port', async () => {
 fetch('reads the HTTP version from the status line', async () => {
   const old = await rawServer('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
   try {
-    const result = await within(3000, fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${old.port}/`), port: old.port }));
+    const result = await within('the check', fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${old.port}/`), port: old.port }));
     assert.is(result.failure, null);
     assert.is(result.httpVersion, '1.0');
     assert.is(result.text, 'ok');
@@ -213,7 +199,7 @@ fetch('reads the HTTP version from the status line', async () => {
 fetch('gives http_protocol_error when the server does not speak HTTP', async () => {
   const ssh = await rawServer('SSH-2.0-OpenSSH_9.2\r\n');
   try {
-    const result = await within(3000, fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${ssh.port}/`), port: ssh.port }));
+    const result = await within('the check', fetchPage({ ...request(servers.http, '/'), url: new URL(`http://shop.test:${ssh.port}/`), port: ssh.port }));
     assert.is(result.failure, 'http_protocol_error');
   } finally {
     await ssh.close();

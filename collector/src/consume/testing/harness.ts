@@ -14,23 +14,9 @@ import type { MemoryStore } from './memory-store.ts';
 
 export const WAIT_MS = 15_000;
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor, within } from '../../../../test/helpers/wait.ts';
 
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
-
-export async function within<T>(what: string, promise: Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
+export { sleep, waitFor, within };
 
 export interface TestContext {
   server: NatsServer;
