@@ -6,7 +6,7 @@
  */
 import { addColumn, createDatabase, createTable, createView, type SchemaOptions } from './ddl.ts';
 import {
-  PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, SCHEMA_MIGRATIONS,
+  PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, SCHEMA_MIGRATIONS, VERDICTS,
 } from './tables.ts';
 
 /** A DDL statement that is idempotent by itself, or a column to add when it is missing. */
@@ -35,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ...createTable(PROBE_HEARTBEATS, opts),
     ],
   },
+  { version: 2, name: 'hijack verdicts', steps: (opts) => createTable(VERDICTS, opts) },
 ];
 
 /** Expands an add-column step into its statements (for printing the DDL of a whole schema). */

@@ -159,6 +159,39 @@ export const PROBE_HEARTBEATS: TableDef = {
   shardingKey: 'cityHash64(probe_id)',
 };
 
+/**
+ * Hijack verdicts from the analyzer (migration 2): one row per (DNS record, local resolver). `id` is
+ * `<record id>/<resolver>`, so re-analysing a record replaces its verdict instead of adding one.
+ * `evidence` is the JSON a person needs to check the decision (see analyzer/README.md).
+ */
+export const VERDICTS: TableDef = {
+  name: 'verdicts',
+  columns: [
+    ['id', 'String'],
+    ['record_id', 'UUID'],
+    ['task_id', 'String'],
+    ['target', 'String'],
+    ['probe_id', 'String'],
+    ['probe_region', 'String'],
+    ['probe_isp', 'String'],
+    ['resolver', 'String'],
+    ['round', "DateTime('UTC')"], // the record's scheduled_at
+    ['started_at_ms', 'UInt64'],
+    ['class', 'String'],
+    ['flags', 'Array(String)'],
+    ['rule', 'String'],
+    ['answer_ips', 'Array(String)'],
+    ['expected_ips', 'Array(String)'],
+    ['evidence', 'String'],
+    ['analyzed_at', "DateTime('UTC')"],
+  ],
+  engine: 'ReplacingMergeTree',
+  partitionBy: 'toYYYYMMDD(round)',
+  partitionUnit: 'day',
+  orderBy: ['task_id', 'round', 'probe_id', 'resolver', 'id'],
+  shardingKey: 'cityHash64(task_id)',
+};
+
 export const SCHEMA_MIGRATIONS: TableDef = {
   name: 'schema_migrations',
   columns: [
@@ -180,6 +213,7 @@ export const RETENTION: readonly { table: TableDef; keep: 'raw' | 'rollup' }[] =
   { table: RESULTS_1M.table, keep: 'raw' },
   { table: REJECTED_RECORDS, keep: 'raw' },
   { table: PROBE_HEARTBEATS, keep: 'raw' },
+  { table: VERDICTS, keep: 'raw' },
   { table: RESULTS_1H.table, keep: 'rollup' },
   { table: RESULTS_1D.table, keep: 'rollup' },
 ];
