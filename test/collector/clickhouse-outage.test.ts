@@ -1,8 +1,9 @@
 /**
  * ClickHouse going away under load costs nothing: while 4,000 records are published at ~500/s,
  * clickhouse-server is stopped (SIGTERM; 18.16 keeps serving open connections for several seconds
- * before it exits), 400 more records are published once it is gone, and it is started again no
- * sooner than 7 s after the stop began. Meanwhile the collector keeps running, reports itself
+ * before it exits) or killed (SIGKILL, which can cut an insert between `results` and its rollup
+ * views), 400 more records are published once it is gone, and it is started again no sooner than
+ * 7 s after it went down. Meanwhile the collector keeps running, reports itself
  * degraded on /healthz and holds its messages unacked (the consumer's ack floor does not move);
  * once ClickHouse is back it stores everything — each record exactly once, with rollups equal to
  * the published records' counts per task × probe × minute — and is healthy again.
@@ -18,7 +19,7 @@ const OUTAGE_MS = 7000;
 const test = suite('ClickHouse stopped under load');
 test.after.each(cleanupAll);
 
-test('clickhouse-server stopped for 7 s or more: messages stay unacked, everything stored exactly once after', async () => {
+for (const how of ['stopped', 'killed'] as const) test(`clickhouse-server ${how} for 7 s or more: messages stay unacked, everything stored exactly once after`, async () => {
   const servers = await startServers();
   const nc = await natsClient(servers.nats.url);
   const collector = await startCollector({ natsUrl: servers.nats.url, env: servers.env, batchSize: 200, batchMs: 100 });
@@ -29,7 +30,7 @@ test('clickhouse-server stopped for 7 s or more: messages stay unacked, everythi
 
   const outage = async () => {
     const down = Date.now();
-    await servers.clickhouse.stop(30_000);
+    await (how === 'stopped' ? servers.clickhouse.stop(30_000) : servers.clickhouse.kill());
     const exited = Date.now();
     await Promise.all(whileDown.map((r) => publisher.publish(r)));
     const health = await waitFor('/healthz to report the failing store', async () => {

@@ -3,7 +3,8 @@
  * JSONEachRow, so values never enter SQL text; only the stored-id lookup builds SQL, through sql.ts.
  *
  * Duplicates: `insertResults` drops records already stored (a primary-key lookup) and repeats within
- * the batch before inserting, so the rollup views see each record once; raw reads dedup by id with
+ * the batch before inserting, so the rollup views see each record once (and rebuilds the rollup
+ * buckets of already-stored records that an interrupted insert left short); raw reads dedup by id with
  * FINAL as well (see collector/README.md). A record inserted twice concurrently by two replicas can
  * still reach the rollups twice — the consumer's ack wait must exceed an insert's duration.
  */
@@ -13,6 +14,7 @@ import { DATABASE, type SchemaOptions } from './ddl.ts';
 import { migrate } from './migrate.ts';
 import type { RejectedMessage, ResultStore } from './result-store.ts';
 import { applyRetention, DEFAULT_RETENTION, type Partition, type RetentionPolicy } from './retention.ts';
+import { repairRollups } from './rollup-repair.ts';
 import { heartbeatRow, rejectedRow, resultRow, type ResultRow } from './rows.ts';
 import { sqlDateTime, sqlString, sqlTuple, sqlUuid } from './sql.ts';
 import { PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS } from './tables.ts';
@@ -46,6 +48,9 @@ export class ClickHouseStore implements ResultStore {
     const stored = await this.lookup([...rows.values()]);
     const fresh = [...rows.values()].filter((row) => !stored.has(row.id));
     await this.insert(RESULTS.name, fresh);
+    // Records stored before: a retry or a replay. A failed earlier insert may have left their
+    // rollups short (see rollup-repair.ts).
+    if (stored.size > 0) await repairRollups(this.ch.client, [...rows.values()].filter((row) => stored.has(row.id)), this.opts);
   }
 
   async storedIds(records: readonly ResultRecord[]): Promise<Set<string>> {

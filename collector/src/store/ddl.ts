@@ -84,6 +84,11 @@ export function dropPartition(table: string, partitionId: string, opts: SchemaOp
   return `ALTER TABLE ${DATABASE}.${storageTable(table, opts)}${onCluster(opts)} DROP PARTITION ID ${sqlString(partitionId)}`;
 }
 
+/** `ALTER TABLE … DELETE WHERE …` (a mutation) on the table holding the rows. */
+export function deleteWhere(table: string, condition: string, opts: SchemaOptions): string {
+  return `ALTER TABLE ${DATABASE}.${storageTable(table, opts)}${onCluster(opts)} DELETE WHERE ${condition}`;
+}
+
 /**
  * `ALTER TABLE … ADD COLUMN` (18.16 has no `IF NOT EXISTS` here; the migrator checks first). On a
  * cluster the Distributed table gets the column too.

@@ -88,9 +88,11 @@ function rollupSelect(bucket: string): (source: string) => string {
     ].join('\n');
 }
 
-interface Rollup {
+export interface Rollup {
   table: TableDef;
   view: ViewDef;
+  /** The time-bucket column and the expression over `results.started_at` that fills it. */
+  bucket: { column: string; expr: string };
 }
 
 function rollup(name: string, bucket: readonly [string, string], expr: string, partitionUnit: 'day' | 'month'): Rollup {
@@ -106,12 +108,14 @@ function rollup(name: string, bucket: readonly [string, string], expr: string, p
       shardingKey: 'cityHash64(task_id)',
     },
     view: { name: `${name}_mv`, to: name, from: RESULTS.name, select: rollupSelect(`${expr} AS ${column}`) },
+    bucket: { column, expr },
   };
 }
 
 export const RESULTS_1M = rollup('results_1m', ['minute', "DateTime('UTC')"], 'toStartOfMinute(started_at)', 'day');
 export const RESULTS_1H = rollup('results_1h', ['hour', "DateTime('UTC')"], 'toStartOfHour(started_at)', 'month');
 export const RESULTS_1D = rollup('results_1d', ['day', 'Date'], 'toDate(started_at)', 'month');
+export const ROLLUPS: readonly Rollup[] = [RESULTS_1M, RESULTS_1H, RESULTS_1D];
 
 export const REJECTED_RECORDS: TableDef = {
   name: 'rejected_records',
