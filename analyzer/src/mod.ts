@@ -1,5 +1,6 @@
 /**
- * Public entry of @vantage/analyzer. Not built yet: see the open issues. It will read records only
- * through the probe package's public entry (@vantage/probe).
+ * Public entry of @vantage/analyzer. Records are read only through the probe package's public
+ * entry (@vantage/probe).
  */
-export {};
+// Hijack classification: the verdict, ground truth, settings and the pure classifier.
+export * from './classify/verdict.ts';
