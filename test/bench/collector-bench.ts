@@ -24,7 +24,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { COLLECTOR_CONSUMER, RESULTS_STREAM, resultSubject, type ResultRecord } from '@vantage/probe';
 import { ensureStreams } from '../../probe/src/publish/streams.ts';
-import { durableConfig } from '../../collector/src/consume/durable-consumer.ts';
+import { durableConfig } from '../../collector/src/transport/durable-consumer.ts';
 import { openClickHouse, type ClickHouse } from '../../collector/src/store/clickhouse-client.ts';
 import { resultRow } from '../../collector/src/store/rows.ts';
 import { startClickHouseServer, type ClickHouseServer } from '../helpers/clickhouse-server.ts';

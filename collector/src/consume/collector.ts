@@ -4,24 +4,25 @@
  * acked only once stored. Any number of replicas share the two consumers; it keeps no state of
  * its own, so it may be killed at any instant (see consumer-loop.ts).
  */
-import { jetstreamManager } from '@nats-io/jetstream';
-import { COLLECTOR_CONSUMER, HEARTBEATS_STREAM, RESULTS_STREAM, type Heartbeat, type ProbeConfig, type ResultRecord } from '@vantage/probe';
-import { NatsLink } from '../../../probe/src/publish/nats-connection.ts';
+import { COLLECTOR_CONSUMER, HEARTBEATS_STREAM, RESULTS_STREAM, type Heartbeat, type ResultRecord } from '@vantage/probe';
 import { silentLogger, type Logger } from '../../../probe/src/run/log.ts';
 import { CollectorMetrics, type ConsumerMetrics } from '../run/metrics.ts';
 import type { ResultStore } from '../store/result-store.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import type { BatchTarget } from './batch-writer.ts';
 import { ConsumerLoop } from './consumer-loop.ts';
-import { DurableConsumerSource } from './consumer-source.ts';
+import { NatsTransport, type NatsSettings } from '../transport/nats-transport.ts';
+import type { Transport } from '../transport/transport.ts';
 import { decodeHeartbeat, decodeResult, DEFAULT_MAX_RECORD_BYTES } from './decode.ts';
 
 export const HEARTBEATS_CONSUMER = 'collector-heartbeats';
 
-export type NatsSettings = ProbeConfig['nats'];
+export type { NatsSettings };
 
 export interface CollectorOptions {
-  nats: NatsSettings;
+  /** Where messages come from: NATS JetStream (built from `nats`), or another Transport (`vantage up`). */
+  nats?: NatsSettings;
+  transport?: Transport;
   store: ResultStore;
   /** Messages per batch at most (default 5000). */
   batchSize?: number;
@@ -69,7 +70,7 @@ interface Lag {
 
 export class Collector {
   readonly metrics: CollectorMetrics;
-  readonly #link: NatsLink;
+  readonly #transport: Transport;
   readonly #log: Logger;
   readonly #pipelines: Pipeline[];
   readonly #lagPollMs: number;
@@ -79,7 +80,8 @@ export class Collector {
   constructor(opts: CollectorOptions) {
     this.metrics = opts.metrics ?? new CollectorMetrics();
     this.#log = opts.log ?? silentLogger;
-    this.#link = new NatsLink(opts.nats, { name: opts.clientName ?? 'vantage-collector' });
+    if (!opts.transport && !opts.nats) throw new TypeError('Collector: give it `nats` settings or a `transport`');
+    this.#transport = opts.transport ?? new NatsTransport(opts.nats!, { name: opts.clientName ?? 'vantage-collector' });
     this.#lagPollMs = opts.lagPollMs ?? 5000;
     const batchSize = opts.batchSize ?? 5000;
     const ackWaitMs = opts.ackWaitMs ?? 30_000;
@@ -100,7 +102,7 @@ export class Collector {
     };
     const pipeline = <T>(name: string, stream: string, target: BatchTarget<T>): Pipeline => {
       const metrics = this.metrics.forConsumer(name);
-      const source = new DurableConsumerSource(this.#link, { stream, name, ackWaitMs, maxAckPending: opts.maxAckPending ?? batchSize * 4 }, this.#log);
+      const source = this.#transport.consumerSource({ stream, name, ackWaitMs, maxAckPending: opts.maxAckPending ?? batchSize * 4 }, this.#log);
       const loop = new ConsumerLoop({
         name,
         source,
@@ -126,8 +128,8 @@ export class Collector {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#link.onChange((event) => this.#log[event.state === 'connected' ? 'info' : 'warn'](`nats ${event.state}`, { server: event.server, error: event.error }));
-    this.#link.start();
+    this.#transport.onChange((state, detail) => this.#log[state === 'connected' ? 'info' : 'warn'](`nats ${state}`, detail));
+    this.#transport.start();
     for (const { loop } of this.#pipelines) loop.start();
     const poll = () => {
       this.#pollLag().finally(() => {
@@ -142,7 +144,7 @@ export class Collector {
     if (this.#lagTimer) clearTimeout(this.#lagTimer);
     this.#lagTimer = null;
     await Promise.all(this.#pipelines.map(({ loop }) => loop.stop(timeoutMs)));
-    await this.#link.close(); // drains: the last acks reach the server
+    await this.#transport.close(); // drains: the last acks reach the server
   }
 
   /** Healthy while NATS is connected and the store takes writes. */
@@ -162,20 +164,17 @@ export class Collector {
         }];
       }),
     );
-    const nats = this.#link.state;
+    const nats = this.#transport.state;
     const healthy = nats === 'connected' && this.#pipelines.every(({ loop }) => loop.health().failingSince === null);
-    return { healthy, body: { status: healthy ? 'ok' : 'degraded', nats, nats_error: this.#link.lastError, consumers } };
+    return { healthy, body: { status: healthy ? 'ok' : 'degraded', nats, nats_error: this.#transport.lastError, consumers } };
   }
 
   async #pollLag(): Promise<void> {
-    const nc = this.#link.connection;
-    if (!nc) return;
     try {
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
       for (const pipeline of this.#pipelines) {
-        const info = await jsm.consumers.info(pipeline.stream, pipeline.name).catch(() => null);
-        if (!info) continue;
-        pipeline.lag = { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, at: Date.now() };
+        const lag = await this.#transport.consumerLag(pipeline.stream, pipeline.name);
+        if (!lag) continue;
+        pipeline.lag = { ...lag, at: Date.now() };
         pipeline.metrics.lag(pipeline.lag);
       }
     } catch (err) {

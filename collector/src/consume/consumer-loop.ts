@@ -14,9 +14,9 @@ import type { Logger } from '../../../probe/src/run/log.ts';
 import type { ConsumerMetrics } from '../run/metrics.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { BatchWriter, type BatchTarget } from './batch-writer.ts';
-import type { ConsumerSource } from './consumer-source.ts';
+import type { ConsumerSource } from '../transport/transport.ts';
 import { HeldMessages } from './held-messages.ts';
-import { WakeSignal } from './wake-signal.ts';
+import { WakeSignal } from '../transport/wake-signal.ts';
 
 /** After the stop deadline, how long a hanging store call may still finish before messages are handed back. */
 const STOP_GRACE_MS = 1000;

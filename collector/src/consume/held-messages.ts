@@ -4,10 +4,10 @@
  * the keep-alive can tell JetStream "still working on it" for each one: a slow or failing store
  * must not make the server redeliver them to another replica.
  */
-import type { JsMsg } from '@nats-io/jetstream';
+import type { StreamMessage } from '../transport/transport.ts';
 
 export interface Held {
-  readonly msg: JsMsg;
+  readonly msg: StreamMessage;
   /** When it arrived (the batch clock starts at the oldest queued message). */
   readonly arrivedAt: number;
   /** When JetStream last heard about it (arrival, or the last working()). */
@@ -34,7 +34,7 @@ export class HeldMessages {
     return this.#queue[0]?.arrivedAt ?? null;
   }
 
-  add(msg: JsMsg, now: number): void {
+  add(msg: StreamMessage, now: number): void {
     this.#queue.push({ msg, arrivedAt: now, touchedAt: now });
   }
 

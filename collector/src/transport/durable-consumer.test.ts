@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RESULTS_STREAM } from '@vantage/probe';
 import { ensureDurable, UnusableConsumerError, type DurableSpec } from './durable-consumer.ts';
-import { setUp, tearDown, type TestContext } from './testing/harness.ts';
+import { setUp, tearDown, type TestContext } from '../consume/testing/harness.ts';
 
 const spec: DurableSpec = { stream: RESULTS_STREAM, name: 'collector', ackWaitMs: 30_000, maxAckPending: 20_000 };
 
