@@ -50,7 +50,7 @@ function task(target: string, dns: Partial<DnsTask['dns']> = {}): DnsTask {
       types: ['A'],
       references: [asServer(servers.reference)],
       evidence: null,
-      expect: { ips: [], cidrs: [], cnames: [], asns: [] },
+      expect: { ips: [], cidrs: [], cnames: [], asns: [], script_origins: [] },
       ...dns,
     },
   };
@@ -124,7 +124,7 @@ CheckDns('no local resolver: dns_no_resolver', async () => {
   assert.equal(out.keys.queries.map((q) => q.role), ['reference']);
 });
 
-CheckDns('evidence: gathered only when asked, [] when nothing is unexpected', async () => {
+CheckDns('evidence: gathered only when asked; a shared IP is fetched when nothing is unexpected', async () => {
   const asked = await checkDns(task('hijack.test', { evidence: evidenceSettings() }), context([servers.local]));
   assert.is(asked.failure, null);
   assert.equal(asked.keys.queries[0].ips, ['127.0.0.2']);
@@ -135,10 +135,17 @@ CheckDns('evidence: gathered only when asked, [] when nothing is unexpected', as
   const notAsked = await checkDns(task('hijack.test'), context([servers.local]));
   assert.is(notAsked.keys.evidence, null);
 
+  // Consistent DNS: the page is fetched through the answer IP the reference gave too (role
+  // reference), over http and https, so HTTP-path tampering can be seen.
   const clean = await checkDns(task('clean.test', { evidence: evidenceSettings() }), context([servers.local]));
-  assert.equal(clean.keys.evidence, []);
+  assert.equal(clean.keys.evidence?.map((e) => [e.ip, e.role, e.url.split(':')[0], e.failure]), [
+    ['127.0.0.1', 'reference', 'http', 'connection_refused'],
+    ['127.0.0.1', 'reference', 'https', 'connection_refused'],
+  ]);
+  assertValidKeys(clean.keys);
+  // Only expected IPs (none shared with the reference): nothing to fetch.
   const expected = await checkDns(
-    task('hijack.test', { evidence: evidenceSettings(), expect: { ips: ['127.0.0.2'], cidrs: [], cnames: [], asns: [] } }),
+    task('hijack.test', { evidence: evidenceSettings(), expect: { ips: ['127.0.0.2'], cidrs: [], cnames: [], asns: [], script_origins: [] } }),
     context([servers.local]),
   );
   assert.equal(expected.keys.evidence, [], 'an expected IP is not unexpected');
@@ -151,6 +158,8 @@ const query = (role: 'local' | 'reference', ips: string[]): DnsQuery => ({
   server: '127.0.0.1:53', role, transport: 'udp', type: 'A', rcode: 'NOERROR', failure: null, failure_detail: null,
   latency_ms: 1, truncated: false, authoritative: false, answers: [], cname_chain: [], ips, raw_b64: null,
 });
+
+const none = { ips: [], cidrs: [] };
 
 FindUnexpected('local IPs that neither a reference nor the task expects, deduplicated', () => {
   const r = findUnexpected(
@@ -167,12 +176,19 @@ FindUnexpected('IPv6 compares by address, not spelling', () => {
   assert.equal(r.unexpectedIps, []);
 });
 
+FindUnexpected('nothing unexpected: the reference IP is a local answer the references gave too, IPv4 first', () => {
+  const refs = [query('reference', ['2001:db8::1', '192.0.2.1', '192.0.2.2'])];
+  assert.equal(findUnexpected([query('local', ['2001:db8::1', '192.0.2.2'])], refs, none), { unexpectedIps: [], referenceIp: '192.0.2.2' });
+  assert.equal(findUnexpected([query('local', ['2001:DB8::1'])], refs, none), { unexpectedIps: [], referenceIp: '2001:db8::1' });
+  // Local IPs only expected by the task, or no local answer at all: none to fetch.
+  assert.equal(findUnexpected([query('local', ['198.51.100.7'])], refs, { ips: ['198.51.100.7'], cidrs: [] }), { unexpectedIps: [], referenceIp: null });
+  assert.equal(findUnexpected([query('local', [])], refs, none), { unexpectedIps: [], referenceIp: null });
+});
+
 FindUnexpected('IPs inside an expected CIDR are not unexpected', () => {
   const r = findUnexpected([query('local', ['203.0.113.9', '198.51.100.7'])], [], { ips: [], cidrs: ['203.0.113.0/24'] });
   assert.equal(r.unexpectedIps, ['198.51.100.7']);
 });
-
-const none = { ips: [], cidrs: [] };
 
 FindUnexpected('the reference IP matches the family of the first unexpected IP, else any, else null', () => {
   const refs = [query('reference', ['192.0.2.1', '2001:db8::1'])];

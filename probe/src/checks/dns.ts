@@ -25,7 +25,9 @@ export const checkDns: CheckFn<'dns'> = async (task, ctx) => {
   let evidence = null;
   if (evidenceSettings !== null) {
     const { unexpectedIps, referenceIp } = findUnexpected(local, reference, expect);
-    evidence = unexpectedIps.length === 0
+    // With no unexpected IP, the page is still fetched (http and https) through an answer IP
+    // shared with the references: HTTP-path tampering shows with consistent DNS too.
+    evidence = unexpectedIps.length === 0 && referenceIp === null
       ? []
       : await gatherEvidence({ host: task.target, unexpectedIps, referenceIp, settings: evidenceSettings, ctx });
   }
@@ -65,15 +67,19 @@ function localVerdict(name: string, labels: string[], local: DnsQuery[]) {
 /**
  * IPs the local resolvers gave that no reference gave and the task does not expect (by IP or
  * CIDR), and the reference IP to fetch alongside them (same family as the first unexpected one
- * when possible).
+ * when possible). When nothing is unexpected, the reference IP is one the local resolvers gave
+ * too (IPv4 first; null when they share none): the page the user would really get.
  */
 export function findUnexpected(local: DnsQuery[], reference: DnsQuery[], expected: { ips: string[]; cidrs: string[] }) {
   const referenceIps = [...new Set(reference.flatMap((q) => q.ips).map(canonicalIp))];
   const known = new Set([...referenceIps, ...expected.ips.map(canonicalIp)]);
-  const unexpectedIps = [...new Set(local.flatMap((q) => q.ips).map(canonicalIp))].filter(
-    (ip) => !known.has(ip) && !expected.cidrs.some((cidr) => ipInCidr(ip, cidr)),
-  );
-  const family = unexpectedIps.length > 0 && isIPv6(unexpectedIps[0]) ? isIPv6 : isIPv4;
+  const localIps = [...new Set(local.flatMap((q) => q.ips).map(canonicalIp))];
+  const unexpectedIps = localIps.filter((ip) => !known.has(ip) && !expected.cidrs.some((cidr) => ipInCidr(ip, cidr)));
+  if (unexpectedIps.length === 0) {
+    const shared = localIps.filter((ip) => referenceIps.includes(ip));
+    return { unexpectedIps, referenceIp: shared.find((ip) => isIPv4(ip)) ?? shared[0] ?? null };
+  }
+  const family = isIPv6(unexpectedIps[0]) ? isIPv6 : isIPv4;
   const referenceIp = referenceIps.find((ip) => family(ip)) ?? referenceIps[0] ?? null;
   return { unexpectedIps, referenceIp };
 }

@@ -75,6 +75,33 @@ valid('no resolver is needed when every target is an IP', () => {
   assert.equal(config.resolvers, []);
 });
 
+valid('dns expect.script_origins: origins normalised (scheme + host, "*." allowed), bad ones named by key', () => {
+  const dnsTask = (script_origins: unknown) => ({
+    probe: { id: 'p', region: 'r', isp: 'i', resolvers: ['127.0.0.1'] },
+    tasks: [{ id: 't', kind: 'dns', target: 'shop.example', dns: { expect: { script_origins } } }],
+  });
+  const expectOf = (raw: unknown) => {
+    const task = parseConfig(raw, '/x/probe.yaml', () => '').tasks[0];
+    assert.ok(task.kind === 'dns');
+    return task.kind === 'dns' ? task.dns.expect : null;
+  };
+  assert.equal(
+    expectOf(dnsTask(['https://CDN.Example.com', 'http://*.tags.example:8080/', 'https://[2001:db8::1]']))?.script_origins,
+    ['https://cdn.example.com', 'http://*.tags.example:8080', 'https://[2001:db8::1]'],
+  );
+  assert.equal(expectOf(dnsTask(undefined)), { ips: [], cidrs: [], cnames: [], asns: [], script_origins: [] });
+  for (const bad of ['cdn.example.com', 'https://cdn.example.com/lib.js', 'ftp://cdn.example.com', 'https://*', 'https://a.*.example', 'https://user@cdn.example']) {
+    try {
+      parseConfig(dnsTask([bad]), '/x/probe.yaml', () => '');
+      assert.unreachable(`accepted ${bad}`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      const expected = `tasks[0].dns.expect.script_origins[0]: ${JSON.stringify(bad)} is not an origin like https://cdn.example.com or https://*.example.com`;
+      assert.equal((err as ConfigError).problems, [expected]);
+    }
+  }
+});
+
 valid.run();
 
 // ---

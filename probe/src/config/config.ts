@@ -45,7 +45,8 @@ export interface DnsTask extends TaskBase {
     references: DnsServer[];
     /** Null unless the task asks for hijack evidence. */
     evidence: EvidenceSettings | null;
-    expect: { ips: string[]; cidrs: string[]; cnames: string[]; asns: number[] };
+    /** Customer expectations, carried for the analyzer (`ips` and `cidrs` also keep evidence fetches away). */
+    expect: { ips: string[]; cidrs: string[]; cnames: string[]; asns: number[]; script_origins: string[] };
   };
 }
 export interface EvidenceSettings {
@@ -172,6 +173,21 @@ const natsUrls: Validator<string> = (value, path, problems) => {
   return value as string;
 };
 
+/**
+ * An origin scripts may come from ("https://cdn.example.com", "https://*.example.com:8443"):
+ * scheme and host (a leading "*." allows every subdomain), no path. Normalised to lower case.
+ */
+const scriptOrigin: Validator<string> = (value, path, problems) => {
+  const hint = 'an origin like https://cdn.example.com or https://*.example.com';
+  const match = typeof value === 'string' ? /^(https?):\/\/(\*\.)?([^/?#\s*]+)\/?$/i.exec(value.trim()) : null;
+  const url = match && URL.canParse(`${match[1]}://${match[3]}`) ? new URL(`${match[1]}://${match[3]}`) : null;
+  if (!match || !url || url.username !== '' || url.password !== '') {
+    problems.push(`${path}: ${JSON.stringify(value)} is not ${hint}`);
+    return value as string;
+  }
+  return `${url.protocol}//${match[2] ?? ''}${url.host}`;
+};
+
 const ipVersion = optional(oneOf(['auto', '4', '6'] as const), 'auto');
 const id = string({ pattern: ID_PATTERN, hint: 'letters, digits, "-" and "_", at most 64' });
 const ipList = array(string({ pattern: /^[0-9a-fA-F.:]+$/, hint: 'an IP address' }));
@@ -189,10 +205,11 @@ const kindBlocks = {
             cidrs: optional(array(string({ pattern: /^[0-9a-fA-F.:]+\/\d{1,3}$/, hint: 'a CIDR like 10.0.0.0/8' })), []),
             cnames: optional(array(string()), []),
             asns: optional(array(number({ min: 0, integer: true })), []),
+            script_origins: optional(array(scriptOrigin), []),
           },
           { strict: true },
         ),
-        { ips: [], cidrs: [], cnames: [], asns: [] },
+        { ips: [], cidrs: [], cnames: [], asns: [], script_origins: [] },
       ),
     },
     { strict: true },
@@ -279,6 +296,15 @@ const spoolBlock = object({ dir: string(), max_mb: optional(number({ min: 1 }), 
 
 /** Reads, validates and normalises a config file. Throws ConfigError naming every problem. */
 export function loadConfig(file: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): ProbeConfig {
+  const { path, raw } = readConfigYaml(file, readFile);
+  return parseConfig(raw, path, readFile);
+}
+
+/**
+ * Reads and parses a config file's YAML without validating it (for tools that add a section of
+ * their own, like `vantage analyze`, and pass the rest to parseConfig). Throws ConfigError.
+ */
+export function readConfigYaml(file: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): { path: string; raw: unknown } {
   const path = resolve(file);
   let source: string;
   try {
@@ -295,7 +321,7 @@ export function loadConfig(file: string, readFile: (path: string) => string = (p
     const { mark, reason, message } = err as { mark?: { line: number }; reason?: string; message: string };
     throw new ConfigError(path, [`YAML syntax, line ${mark ? mark.line + 1 : '?'}: ${reason ?? message}`]);
   }
-  return parseConfig(raw, path, readFile);
+  return { path, raw };
 }
 
 /** Validates an already parsed config object; `file` names it in errors and anchors relative paths. */
