@@ -16,6 +16,7 @@ import type { Transport } from '../transport/transport.ts';
 import { decodeHeartbeat, decodeResult, DEFAULT_MAX_RECORD_BYTES } from './decode.ts';
 
 export const HEARTBEATS_CONSUMER = 'collector-heartbeats';
+const WRITES_IN_FLIGHT = 2;
 
 export type { NatsSettings };
 
@@ -30,7 +31,7 @@ export interface CollectorOptions {
   batchMs?: number;
   /** ack_wait of the consumers this replica creates (default 30 s). */
   ackWaitMs?: number;
-  /** max_ack_pending of the consumers this replica creates (default 4 batches). */
+  /** max_ack_pending of the consumers this replica creates (default 4 batches: the 3 one replica holds, and some). */
   maxAckPending?: number;
   /** Time limit of one pull request (default 2000 ms; a stop waits for it). */
   fetchExpiresMs?: number;
@@ -111,7 +112,8 @@ export class Collector {
         batchMs: opts.batchMs ?? 1000,
         ackWaitMs,
         fetchExpiresMs: Math.max(1000, opts.fetchExpiresMs ?? 2000),
-        maxHeld: batchSize * 2,
+        maxHeld: batchSize * (WRITES_IN_FLIGHT + 1),
+        writesInFlight: WRITES_IN_FLIGHT,
         backoff: opts.backoff ?? DEFAULT_BACKOFF,
         metrics,
         log: this.#log,

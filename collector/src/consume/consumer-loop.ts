@@ -1,8 +1,9 @@
 /**
  * One durable consumer's loop: a fetcher pulls messages into the held queue (never more than
  * `maxHeld` at once, so a slow store applies back-pressure), and a batcher takes a batch when
- * `batchSize` messages wait or the oldest has waited `batchMs`, and writes it. While the batch
- * is written the fetcher already pulls the next one. A keep-alive sends working() for held
+ * `batchSize` messages wait or the oldest has waited `batchMs`, and writes it, with up to
+ * `writesInFlight` batches being written at once. While batches are written the fetcher already
+ * pulls the next ones. A keep-alive sends working() for held
  * messages so that JetStream does not redeliver them to another replica while the store is slow.
  *
  * stop(): no new fetch starts; the fetch in flight runs out (it is bounded by fetchExpiresMs),
@@ -13,9 +14,9 @@
 import type { Logger } from '../../../probe/src/run/log.ts';
 import type { ConsumerMetrics } from '../run/metrics.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import { BatchWriter, type BatchTarget } from './batch-writer.ts';
+import { BatchWriter, type BatchTarget, type WriteOutcome } from './batch-writer.ts';
 import type { ConsumerSource } from '../transport/transport.ts';
-import { HeldMessages } from './held-messages.ts';
+import { HeldMessages, type Held } from './held-messages.ts';
 import { WakeSignal } from '../transport/wake-signal.ts';
 
 /** After the stop deadline, how long a hanging store call may still finish before messages are handed back. */
@@ -33,6 +34,11 @@ export interface ConsumerLoopOptions<T> {
   fetchExpiresMs: number;
   /** Messages held at most (queued + being written). */
   maxHeld: number;
+  /**
+   * Batches written at once. Two keep the store busy while the next batch is decoded: the insert
+   * is mostly the server's time, the decoding ours.
+   */
+  writesInFlight: number;
   backoff: BackoffPolicy;
   metrics: ConsumerMetrics;
   log: Logger;
@@ -152,10 +158,17 @@ export class ConsumerLoop<T> {
 
   async #batchLoop(): Promise<void> {
     const { batchSize, batchMs } = this.opts;
+    const writing = new Set<Promise<void>>();
+    let abandoned = false;
     for (;;) {
+      if (abandoned) break;
+      if (writing.size >= this.opts.writesInFlight) {
+        await Promise.race(writing);
+        continue;
+      }
       const queued = this.#held.queued;
       if (queued === 0) {
-        if (this.#fetchDone) return;
+        if (this.#fetchDone) break;
         await this.#arrived.wait(1000);
         continue;
       }
@@ -167,19 +180,28 @@ export class ConsumerLoop<T> {
           continue;
         }
       }
-      const batch = this.#held.take(batchSize);
-      let outcome;
-      try {
-        outcome = await this.#writer.write(batch);
-      } catch (err) {
-        // A bug must not leave messages held (and kept alive) forever: hand them back, go on.
-        this.opts.log.error('writing a batch failed unexpectedly: its messages are handed back', { consumer: this.opts.name, error: (err as Error).stack ?? String(err) });
-        for (const held of batch) this.#held.settle(held, 'nak');
-        await this.#pause.wait(1000);
-      }
-      this.#lastBatchAt = this.opts.wallClock();
-      this.#space.notify();
-      if (outcome === 'abandoned') return; // stop() hands back what is left
+      const write = this.#write(this.#held.take(batchSize)).then((outcome) => {
+        writing.delete(write);
+        if (outcome === 'abandoned') abandoned = true; // stop() hands back what is left
+        this.#arrived.notify();
+      });
+      writing.add(write);
     }
+    await Promise.all(writing);
+  }
+
+  async #write(batch: Held[]): Promise<WriteOutcome> {
+    let outcome: WriteOutcome = 'done';
+    try {
+      outcome = await this.#writer.write(batch);
+    } catch (err) {
+      // A bug must not leave messages held (and kept alive) forever: hand them back, go on.
+      this.opts.log.error('writing a batch failed unexpectedly: its messages are handed back', { consumer: this.opts.name, error: (err as Error).stack ?? String(err) });
+      for (const held of batch) this.#held.settle(held, 'nak');
+      await this.#pause.wait(1000);
+    }
+    this.#lastBatchAt = this.opts.wallClock();
+    this.#space.notify();
+    return outcome;
   }
 }

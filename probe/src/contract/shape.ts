@@ -84,7 +84,14 @@ export function array<T>(item: Validator<T>, opts: { min?: number; max?: number 
       return fail(problems, path, `must have at least ${opts.min} item${opts.min === 1 ? '' : 's'}`);
     }
     if (opts.max !== undefined && value.length > opts.max) return fail(problems, path, `must have at most ${opts.max} items`);
-    return value.map((v, i) => item(v, `${path}[${i}]`, problems));
+    // Copy only when a value changed (a fallback applied): validating a record allocates nothing.
+    let out: T[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const result = item(value[i], `${path}[${i}]`, problems);
+      if (out === null && result !== value[i]) out = value.slice(0, i) as T[];
+      if (out !== null) out.push(result);
+    }
+    return out ?? (value as T[]);
   };
 }
 
@@ -96,12 +103,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function dictionary<T>(item: Validator<T>, opts: { key?: RegExp } = {}): Validator<Record<string, T>> {
   return (value, path, problems) => {
     if (!isPlainObject(value)) return fail(problems, path, `expected a mapping, got ${describe(value)}`);
-    const out: Record<string, T> = {};
-    for (const [k, v] of Object.entries(value)) {
+    let out: Record<string, T> | null = null;
+    const entries = Object.entries(value);
+    for (const [i, [k, v]] of entries.entries()) {
       if (opts.key && !opts.key.test(k)) fail(problems, `${path}.${k}`, 'is not a valid key');
-      out[k] = item(v, `${path}.${k}`, problems);
+      const result = item(v, `${path}.${k}`, problems);
+      if (out === null && result !== v) out = Object.fromEntries(entries.slice(0, i)) as Record<string, T>;
+      if (out !== null) out[k] = result;
     }
-    return out;
+    return out ?? (value as Record<string, T>);
   };
 }
 
@@ -113,25 +123,31 @@ export function object<S extends Record<string, Field>>(
   fields: S,
   opts: { strict?: boolean } = {},
 ): Validator<{ [K in keyof S]: FieldValue<S[K]> }> {
+  const entries = Object.entries(fields);
   return (value, path, problems) => {
     if (!isPlainObject(value)) return fail(problems, path, `expected a mapping, got ${describe(value)}`);
-    const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(fields)) {
+    // The input itself is returned unless a value changed (a fallback applied): then a copy of the
+    // known keys. Validating a record allocates nothing.
+    let out: Record<string, unknown> | null = null;
+    for (const [i, [key, field]] of entries.entries()) {
       const at = path ? `${path}.${key}` : key;
-      const present = value[key] !== undefined && value[key] !== null;
+      const given = value[key];
+      let result: unknown;
       if ('optional' in field) {
-        out[key] = present ? field.validator(value[key], at, problems) : field.fallback;
-      } else if (value[key] === undefined) {
+        result = given !== undefined && given !== null ? field.validator(given, at, problems) : field.fallback;
+      } else if (given === undefined) {
         fail(problems, at, 'is required');
       } else {
-        out[key] = field(value[key], at, problems);
+        result = field(given, at, problems);
       }
+      if (out === null && result !== given) out = Object.fromEntries(entries.slice(0, i).map(([k]) => [k, value[k]]));
+      if (out !== null) out[key] = result;
     }
     if (opts.strict) {
       for (const key of Object.keys(value)) {
         if (!(key in fields)) fail(problems, path ? `${path}.${key}` : key, `unknown key (known: ${Object.keys(fields).join(', ')})`);
       }
     }
-    return out as { [K in keyof S]: FieldValue<S[K]> };
+    return (out ?? value) as { [K in keyof S]: FieldValue<S[K]> };
   };
 }

@@ -1,6 +1,6 @@
 /**
- * A collector process for the kill -9 test: its store keeps the first batch, prints the ids it
- * stored as one JSON line, and then never returns from that insert — so the process holds its
+ * A collector process for the kill -9 test: its store keeps each batch it is given (two are
+ * written at once), prints the ids it stored as one JSON line per batch, and never returns from the insert — so the process holds its
  * messages unacked until the test kills it, exactly between "insert landed" and "ack sent".
  * Env: NATS_URL, ACK_WAIT_MS, BATCH_SIZE.
  */
