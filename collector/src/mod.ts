@@ -13,5 +13,6 @@ export type { Migration, MigrationStep } from './store/schema.ts';
 export { DATABASE, createTable, createView, storageTable } from './store/ddl.ts';
 export type { SchemaOptions, TableDef, ViewDef } from './store/ddl.ts';
 export * from './store/tables.ts';
+export * from './store/tables-api.ts';
 export { StoreError } from './store/result-store.ts';
 export { openClickHouseStore, ClickHouseStore } from './store/clickhouse-store.ts';

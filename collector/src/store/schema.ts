@@ -8,6 +8,7 @@ import { addColumn, createDatabase, createTable, createView, type SchemaOptions 
 import {
   PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, SCHEMA_MIGRATIONS, VERDICTS,
 } from './tables.ts';
+import { TASKS } from './tables-api.ts';
 
 /** A DDL statement that is idempotent by itself, or a column to add when it is missing. */
 export type MigrationStep = string | { addColumn: { table: string; column: string; type: string } };
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   { version: 2, name: 'hijack verdicts', steps: (opts) => createTable(VERDICTS, opts) },
+  { version: 4, name: 'tasks managed through the API', steps: (opts) => createTable(TASKS, opts) },
 ];
 
 /** Expands an add-column step into its statements (for printing the DDL of a whole schema). */

@@ -1,0 +1,134 @@
+/**
+ * Availability of a task or a target over a range: totals, per group, and per group and bucket
+ * with every empty bucket present (checks 0, ratio null). Queries run in parallel; assembling the
+ * answer is a pure function of their rows.
+ */
+import type { ClickHouse } from '@vantage/collector';
+import { formatLocal, segmentOffset } from './time-zone.ts';
+import { availabilitySql, GROUP_COLUMNS, PHASES, type AvailabilityFilter, type Grouping, type Phase } from './availability-sql.ts';
+import type { BucketPlan } from './buckets.ts';
+import { badRequest } from './errors.ts';
+import { queryRows } from './query.ts';
+
+export interface Quantiles {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+export interface Stats {
+  checks: number;
+  successes: number;
+  failures: number;
+  /** successes / checks; null without checks. */
+  success_ratio: number | null;
+  /** Latency percentiles in ms per phase (`total` is the whole check); null where none happened. */
+  latency_ms: Record<Phase, Quantiles | null>;
+}
+
+export interface SeriesPoint extends Stats {
+  /** Bucket start and end, in the query's time zone with its offset. */
+  start: string;
+  end: string;
+}
+
+export interface Group extends Stats {
+  region?: string;
+  isp?: string;
+  probe?: string;
+  series?: SeriesPoint[];
+}
+
+export interface AvailabilityRow {
+  g_region?: string;
+  g_isp?: string;
+  g_probe?: string;
+  b?: number;
+  n_checks: number;
+  n_ok: number;
+  n_failed: number;
+  [q: `q_${string}`]: (number | null)[];
+}
+
+/** At most this many points (groups × buckets) in one answer. */
+export const MAX_POINTS = 50_000;
+
+export interface AvailabilityRequest {
+  plan: BucketPlan;
+  filter: AvailabilityFilter;
+  grouping: Grouping;
+  series: boolean;
+}
+
+export async function queryAvailability(ch: ClickHouse, req: AvailabilityRequest): Promise<{ total: Stats; groups: Group[] }> {
+  const { plan, filter, grouping } = req;
+  const [total, groups, series] = await Promise.all([
+    queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'total')),
+    grouping === 'none' ? Promise.resolve(null) : queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'groups')),
+    req.series ? queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'series', MAX_POINTS + 1)) : Promise.resolve(null),
+  ]);
+  return assembleAvailability(plan, grouping, total, groups, series);
+}
+
+/** The answer from the three queries' rows (pure). */
+export function assembleAvailability(
+  plan: BucketPlan,
+  grouping: Grouping,
+  totalRows: readonly AvailabilityRow[],
+  groupRows: readonly AvailabilityRow[] | null,
+  seriesRows: readonly AvailabilityRow[] | null,
+): { total: Stats; groups: Group[] } {
+  const total = totalRows[0] ? stats(totalRows[0]) : stats(null);
+  const keyOf = (row: AvailabilityRow) => JSON.stringify(GROUP_COLUMNS[grouping].map(([name]) => row[`g_${name}` as 'g_region']));
+  const groups = new Map<string, Group>();
+  if (grouping === 'none') groups.set(keyOf({} as AvailabilityRow), { ...total });
+  for (const row of groupRows ?? []) groups.set(keyOf(row), { ...labels(grouping, row), ...stats(row) });
+  if (seriesRows) {
+    if (seriesRows.length > MAX_POINTS || groups.size * plan.buckets.length > MAX_POINTS) {
+      throw badRequest([`series: more than ${MAX_POINTS} points (groups × buckets): narrow the range, use a coarser granularity, group less finely, or ask series=false`]);
+    }
+    const byGroup = new Map<string, Map<number, AvailabilityRow>>();
+    for (const row of seriesRows) {
+      const key = keyOf(row);
+      if (!byGroup.has(key)) byGroup.set(key, new Map());
+      byGroup.get(key)!.set(Number(row.b), row);
+    }
+    for (const [key, group] of groups) {
+      const rows = byGroup.get(key) ?? new Map<number, AvailabilityRow>();
+      group.series = plan.buckets.map((bucket) => ({
+        start: formatLocal(bucket.start, segmentOffset(plan.segments, bucket.start)),
+        end: formatLocal(bucket.end, segmentOffset(plan.segments, bucket.end)),
+        ...stats(rows.get(bucket.key) ?? null),
+      }));
+    }
+  }
+  const order = (g: Group) => [g.region ?? '', g.isp ?? '', g.probe ?? ''].join('\u0000');
+  return { total, groups: [...groups.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)) };
+}
+
+function labels(grouping: Grouping, row: AvailabilityRow): Pick<Group, 'region' | 'isp' | 'probe'> {
+  const out: Pick<Group, 'region' | 'isp' | 'probe'> = {};
+  for (const [name] of GROUP_COLUMNS[grouping]) out[name as 'region'] = String(row[`g_${name}` as 'g_region']);
+  return out;
+}
+
+function stats(row: AvailabilityRow | null): Stats {
+  const checks = Number(row?.n_checks ?? 0);
+  const successes = Number(row?.n_ok ?? 0);
+  const latency = {} as Record<Phase, Quantiles | null>;
+  for (const phase of PHASES) latency[phase] = checks > 0 && row ? quantiles(row[`q_${phase}`]) : null;
+  return {
+    checks,
+    successes,
+    failures: Number(row?.n_failed ?? 0),
+    success_ratio: checks > 0 ? successes / checks : null,
+    latency_ms: latency,
+  };
+}
+
+function quantiles(values: readonly (number | null)[] | undefined): Quantiles | null {
+  if (!values || values.length !== 4 || values.some((v) => v === null || !Number.isFinite(v))) return null;
+  const [p50, p90, p95, p99] = values.map((v) => Math.round(Number(v) * 1000) / 1000) as [number, number, number, number];
+  return { p50, p90, p95, p99 };
+}
