@@ -20,7 +20,12 @@ export interface BatchTarget<T> {
   idOf?(value: T): string;
   /** Which of these are stored already; asked only for redelivered messages. */
   storedIds?(values: T[]): Promise<Set<string>>;
-  insert(values: T[]): Promise<void>;
+  /**
+   * `firstAttempt`: no earlier call tried to insert these values, and none of them is a
+   * redelivery the store was not asked about — so none can be stored yet, unless it is older than
+   * the stream's dedup window (the store may skip its duplicate check for the rest).
+   */
+  insert(values: T[], hints: { firstAttempt: boolean }): Promise<void>;
   insertRejected(rows: RejectedMessage[]): Promise<void>;
 }
 
@@ -92,8 +97,8 @@ export class BatchWriter<T> {
     }
     if (rejections.length > 0 && (await this.#reject(rejections)) === ABANDONED) return ABANDONED;
 
-    const pending = await this.#dropStored([...groups.values()]);
-    const outcome = await this.#insert(pending);
+    const { kept: pending, checked } = await this.#dropStored([...groups.values()]);
+    const outcome = await this.#insert(pending, checked);
     if (outcome === ABANDONED) return ABANDONED;
     if (outcome.length > 0 && (await this.#reject(outcome)) === ABANDONED) return ABANDONED;
     return 'done';
@@ -109,16 +114,17 @@ export class BatchWriter<T> {
   }
 
   /** Redelivered values the store already holds (inserted, then the ack was lost) are acked, not inserted. */
-  async #dropStored(groups: Group<T>[]): Promise<Group<T>[]> {
-    const redelivered = groups.filter((g) => g.redelivered && g.id !== null);
-    if (redelivered.length === 0 || !this.target.storedIds) return groups;
+  async #dropStored(groups: Group<T>[]): Promise<{ kept: Group<T>[]; checked: boolean }> {
+    const redelivered = groups.filter((g) => g.redelivered);
+    if (redelivered.length === 0) return { kept: groups, checked: true };
+    if (!this.target.storedIds || redelivered.some((g) => g.id === null)) return { kept: groups, checked: false };
     let stored: Set<string>;
     try {
       stored = await this.target.storedIds(redelivered.map((g) => g.value));
     } catch (err) {
       // Not fatal: the store drops repeats of an id on its own, this check only saves the work.
       this.env.log.warn('cannot check redelivered records against the store: inserting them again', { error: message(err) });
-      return groups;
+      return { kept: groups, checked: false };
     }
     const kept: Group<T>[] = [];
     for (const group of groups) {
@@ -129,7 +135,7 @@ export class BatchWriter<T> {
         kept.push(group);
       }
     }
-    return kept;
+    return { kept, checked: true };
   }
 
   /**
@@ -137,10 +143,11 @@ export class BatchWriter<T> {
    * batch is split in halves (recursively), so one bad value costs O(log n) extra inserts and the
    * rest of its batch is still stored.
    */
-  async #insert(groups: Group<T>[]): Promise<Rejection[] | typeof ABANDONED> {
+  async #insert(groups: Group<T>[], firstAttempt: boolean): Promise<Rejection[] | typeof ABANDONED> {
     if (groups.length === 0) return [];
     try {
-      const outcome = await this.#retrying('insert', () => this.#timedInsert(groups.map((g) => g.value)), false);
+      const values = groups.map((g) => g.value);
+      const outcome = await this.#retrying('insert', (attempt) => this.#timedInsert(values, { firstAttempt: firstAttempt && attempt === 0 }), false);
       if (outcome === ABANDONED) return ABANDONED;
     } catch (err) {
       if (groups.length === 1) {
@@ -149,9 +156,9 @@ export class BatchWriter<T> {
       }
       this.env.log.warn('the store refused a batch: splitting it to find the refused records', { size: groups.length, error: message(err) });
       const middle = Math.ceil(groups.length / 2);
-      const first = await this.#insert(groups.slice(0, middle));
+      const first = await this.#insert(groups.slice(0, middle), false);
       if (first === ABANDONED) return ABANDONED;
-      const second = await this.#insert(groups.slice(middle));
+      const second = await this.#insert(groups.slice(middle), false);
       if (second === ABANDONED) return ABANDONED;
       return [...first, ...second];
     }
@@ -165,9 +172,9 @@ export class BatchWriter<T> {
     return [];
   }
 
-  async #timedInsert(values: T[]): Promise<void> {
+  async #timedInsert(values: T[], hints: { firstAttempt: boolean }): Promise<void> {
     const started = this.env.now();
-    await this.target.insert(values);
+    await this.target.insert(values, hints);
     this.env.metrics.insertSeconds((this.env.now() - started) / 1000);
   }
 
@@ -202,10 +209,10 @@ export class BatchWriter<T> {
    * permanent is thrown to the caller unless `retryPermanent`; any other error counts as
    * transient (never drop data on an error nobody classified).
    */
-  async #retrying(what: string, call: () => Promise<void>, retryPermanent: boolean): Promise<'ok' | typeof ABANDONED> {
+  async #retrying(what: string, call: (attempt: number) => Promise<void>, retryPermanent: boolean): Promise<'ok' | typeof ABANDONED> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await call();
+        await call(attempt);
         if (this.failingSince !== null) this.env.log.info('store calls succeed again', { call: what, attempts: attempt + 1 });
         this.failingSince = null;
         return 'ok';

@@ -93,7 +93,7 @@ export class Collector {
       decode: (msg) => decodeResult(msg, maxBytes),
       idOf: (record) => record.id,
       storedIds: (records) => store.storedIds(records),
-      insert: (records) => store.insertResults(records),
+      insert: (records, hints) => store.insertResults(records, hints),
       insertRejected: (rows) => store.insertRejected(rows),
     };
     const heartbeats: BatchTarget<Heartbeat> = {

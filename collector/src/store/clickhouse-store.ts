@@ -2,13 +2,13 @@
  * The ResultStore on ClickHouse (server or chDB, single node or cluster). Rows are sent as
  * JSONEachRow, so values never enter SQL text; only the stored-id lookup builds SQL, through sql.ts.
  *
- * Duplicates: `insertResults` drops records already stored (a primary-key lookup) and repeats within
- * the batch before inserting, so the rollup views see each record once (and rebuilds the rollup
+ * Duplicates: `insertResults` drops records already stored (a primary-key lookup, skipped on a first
+ * attempt for records the stream's dedup window covers) and repeats within the batch before inserting, so the rollup views see each record once (and rebuilds the rollup
  * buckets of already-stored records that an interrupted insert left short); raw reads dedup by id with
  * FINAL as well (see collector/README.md). A record inserted twice concurrently by two replicas can
  * still reach the rollups twice — the consumer's ack wait must exceed an insert's duration.
  */
-import type { Heartbeat, ResultRecord } from '@vantage/probe';
+import { DEDUP_WINDOW_MS, type Heartbeat, type ResultRecord } from '@vantage/probe';
 import { openClickHouse, toStoreError, type ClickHouse, type ClickHouseSettings } from './clickhouse-client.ts';
 import { DATABASE, type SchemaOptions } from './ddl.ts';
 import { migrate } from './migrate.ts';
@@ -30,6 +30,13 @@ export interface ClickHouseStoreOptions extends SchemaOptions {
  */
 const LOOKUP_BUDGET = 96 * 1024;
 
+/**
+ * Records younger than this (by their start) cannot repeat on the stream: JetStream drops a repeat
+ * of a message id within DEDUP_WINDOW_MS of the first, and a record is first published after it
+ * started. Ten minutes of margin for clocks that disagree.
+ */
+const UNDEDUPLICATED_AGE_MS = DEDUP_WINDOW_MS - 10 * 60_000;
+
 export class ClickHouseStore implements ResultStore {
   private readonly now: () => number;
 
@@ -40,12 +47,15 @@ export class ClickHouseStore implements ResultStore {
     this.now = opts.now ?? Date.now;
   }
 
-  async insertResults(records: readonly ResultRecord[]): Promise<void> {
+  async insertResults(records: readonly ResultRecord[], hints: { firstAttempt: boolean } = { firstAttempt: false }): Promise<void> {
     if (records.length === 0) return;
     const insertedAt = this.now();
     const rows = new Map<string, ResultRow>();
     for (const record of records) if (!rows.has(record.id)) rows.set(record.id, resultRow(record, insertedAt));
-    const stored = await this.lookup([...rows.values()]);
+    // On a first attempt only records older than the stream's dedup window can be stored already
+    // (a probe's spool replayed after a long outage): JetStream dropped every younger repeat.
+    const canRepeat = hints.firstAttempt ? (row: ResultRow) => row.started_at_ms < insertedAt - UNDEDUPLICATED_AGE_MS : () => true;
+    const stored = await this.lookup([...rows.values()].filter(canRepeat));
     const fresh = [...rows.values()].filter((row) => !stored.has(row.id));
     await this.insert(RESULTS.name, fresh);
     // Records stored before: a retry or a replay. A failed earlier insert may have left their

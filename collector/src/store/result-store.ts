@@ -19,8 +19,12 @@ export interface RejectedMessage {
 }
 
 export interface ResultStore {
-  /** Inserts records in one batch. A record inserted twice must never be visible twice to queries. */
-  insertResults(records: readonly ResultRecord[]): Promise<void>;
+  /**
+   * Inserts records in one batch. A record inserted twice must never be visible twice to queries.
+   * `firstAttempt` (see BatchTarget.insert) lets the store skip its duplicate check for records
+   * younger than the stream's dedup window.
+   */
+  insertResults(records: readonly ResultRecord[], hints?: { firstAttempt: boolean }): Promise<void>;
   /** Which of these records are stored already (used for redelivered messages only). */
   storedIds(records: readonly ResultRecord[]): Promise<Set<string>>;
   insertRejected(rows: readonly RejectedMessage[]): Promise<void>;
