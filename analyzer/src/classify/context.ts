@@ -1,0 +1,105 @@
+/**
+ * What every rule needs about one record, computed once: its reference answer, the ground truth
+ * at its round, its evidence pages by IP, and the control pages (its own reference pages and
+ * other probes' pages at the same moment).
+ */
+import type { EvidenceFetch, ResultRecord } from '@vantage/probe';
+import { referenceAnswer, type Answer } from './answers.ts';
+import type { Expectation } from './expectations.ts';
+import type { GroundTruth } from './ground-truth.ts';
+import { canonicalIp } from './ip.ts';
+import { hasContent, schemeOf, verified } from './pages.ts';
+import type { AnalyzerSettings } from './settings.ts';
+import type { VerdictClass, VerdictFlag } from './verdict.ts';
+
+export interface Decision {
+  class: VerdictClass;
+  rule: string;
+  reason: string;
+  flags: VerdictFlag[];
+  fingerprint?: string;
+}
+
+export interface PagePair {
+  http?: EvidenceFetch;
+  https?: EvidenceFetch;
+}
+
+export interface RecordContext {
+  record: ResultRecord<'dns'>;
+  target: string;
+  round: number;
+  at: number;
+  gt: GroundTruth;
+  settings: AnalyzerSettings;
+  expect: Expectation;
+  reference: Answer | null;
+  /** Current ground truth: this record's reference IPs and the fleet's near this round. */
+  truthIps: Set<string>;
+  fleetIps: string[];
+  /** Reference NXDOMAIN now (this record's references, or the fleet's when this one has no answer). */
+  referenceNx: boolean;
+  /** Pages fetched through IPs only the local resolvers gave, by IP. */
+  suspectPages: Map<string, PagePair>;
+  /** This record's pages through a reference IP. */
+  referencePages: EvidenceFetch[];
+  /** Controls for a page through a suspect IP: own reference pages + the fleet's verified pages. */
+  dnsControls(): EvidenceFetch[];
+  /** Controls for this probe's own reference http page (rule 12): verified pages, else other ISPs'. */
+  pathControls(): EvidenceFetch[];
+}
+
+export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expect: Expectation): RecordContext {
+  const round = Date.parse(record.scheduled_at);
+  const at = Date.parse(record.started_at);
+  const reference = referenceAnswer(record);
+  const fleetIps = gt.currentIps(record.target, round);
+  const truthIps = new Set<string>(fleetIps);
+  for (const ip of reference?.ips ?? []) truthIps.add(ip);
+  const referenceNx = reference?.outcome === 'nxdomain' || ((reference === null || reference.outcome === 'failed') && gt.referenceNxdomain(record.target, round));
+
+  const suspectPages = new Map<string, PagePair>();
+  const referencePages: EvidenceFetch[] = [];
+  for (const page of record.keys.evidence ?? []) {
+    if (page.role === 'reference') {
+      referencePages.push(page);
+      continue;
+    }
+    const ip = canonicalIp(page.ip);
+    let pair = suspectPages.get(ip);
+    if (!pair) suspectPages.set(ip, (pair = {}));
+    pair[schemeOf(page)] ??= page;
+  }
+
+  let dnsControls: EvidenceFetch[] | null = null;
+  let pathControls: EvidenceFetch[] | null = null;
+  const fleet = () => gt.controlPages(record.target, at, record.id);
+  return {
+    record,
+    target: record.target,
+    round,
+    at,
+    gt,
+    settings: gt.settings,
+    expect,
+    reference,
+    truthIps,
+    fleetIps,
+    referenceNx,
+    suspectPages,
+    referencePages,
+    dnsControls() {
+      dnsControls ??= [...referencePages, ...fleet().filter((c) => verified(c.page)).map((c) => c.page)];
+      return dnsControls;
+    },
+    pathControls() {
+      if (pathControls) return pathControls;
+      const others = fleet();
+      const verifiedPages = [...referencePages.filter((p) => verified(p) && schemeOf(p) === 'https'), ...others.filter((c) => verified(c.page)).map((c) => c.page)];
+      pathControls = verifiedPages.length > 0
+        ? verifiedPages
+        : others.filter((c) => c.isp !== record.probe_isp && c.page.role === 'reference' && hasContent(c.page)).map((c) => c.page);
+      return pathControls;
+    },
+  };
+}

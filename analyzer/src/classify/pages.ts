@@ -1,0 +1,157 @@
+/**
+ * Comparing a fetched page with its controls (research note §3): EQ is OONI's equivalence
+ * (status, then hash, body ratio > 0.7 or title); INJ is what an injector adds (external
+ * script/iframe/frame hosts the controls and the allowlist do not have, extra inline scripts,
+ * a Content-Length that does not match the body). Redirects and meta refreshes that leave the site
+ * and that no control shows are listed apart: they are how ad hijacks start.
+ */
+import type { EvidenceFetch } from '@vantage/probe';
+import { hostOf, sameSite, type HostAllowlist } from './domains.ts';
+import { isIp } from './ip.ts';
+import type { PageComparison } from './verdict.ts';
+
+export interface PageDiff {
+  comparison: PageComparison;
+  /** null when no control has content to compare with. */
+  eq: boolean | null;
+  inj: boolean;
+  offsite: string[];
+  /** The page is a frameset, or frames the site itself in an iframe (an overlay). */
+  wraps: boolean;
+  /** External script/iframe/frame hosts that are new (not in controls, allowlist or the site). */
+  newHosts: string[];
+}
+
+export const schemeOf = (page: EvidenceFetch): 'http' | 'https' => (page.url.startsWith('https:') ? 'https' : 'http');
+export const hasContent = (page: EvidenceFetch) => page.status !== null;
+export const verified = (page: EvidenceFetch | undefined) => page?.tls?.verified === true;
+
+function pageHosts(page: EvidenceFetch): string[] {
+  const hosts: string[] = [];
+  for (const list of [page.script_origins, page.iframe_origins, page.frame_origins]) {
+    for (const origin of list) {
+      const host = hostOf(origin);
+      if (host && !hosts.includes(host)) hosts.push(host);
+    }
+  }
+  return hosts;
+}
+
+/** Hosts a page sends the browser to: redirect Locations and the meta refresh target. */
+function leaveHosts(page: EvidenceFetch): string[] {
+  const out: string[] = [];
+  for (const target of [...page.redirects.map((r) => r.location), ...(page.meta_refresh ? [page.meta_refresh] : [])]) {
+    const host = hostOf(target);
+    if (host) out.push(host);
+  }
+  return out;
+}
+
+const normTitle = (title: string | null) => (title ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+
+function titleMatch(a: string | null, b: string | null): boolean {
+  const x = normTitle(a);
+  const y = normTitle(b);
+  if (x === '' || y === '') return false;
+  if (x === y) return true;
+  // OONI's code: no long word (≥ 5 characters) present in only one of the titles.
+  const words = (t: string) => new Set(t.split(/[\s|\-–—:·,]+/).filter((w) => w.length >= 5));
+  const wx = words(x);
+  const wy = words(y);
+  if (wx.size === 0 || wy.size === 0) return false;
+  for (const w of wx) if (!wy.has(w)) return false;
+  for (const w of wy) if (!wx.has(w)) return false;
+  return true;
+}
+
+function bodyRatio(a: EvidenceFetch, b: EvidenceFetch): number | null {
+  if (a.body_truncated && b.body_truncated) return 1;
+  if (a.body_truncated || b.body_truncated) return null; // OONI: truncated bodies are not compared
+  const max = Math.max(a.body_bytes, b.body_bytes);
+  return max === 0 ? 1 : Math.min(a.body_bytes, b.body_bytes) / max;
+}
+
+function lengthMismatch(page: EvidenceFetch): boolean {
+  return page.failure === null && !page.body_truncated && page.content_length_header !== null && page.content_length_header !== page.body_bytes;
+}
+
+/** Controls to hold `suspect` against: same scheme with content when there are, else any with content. */
+export function pickControls(suspect: EvidenceFetch, controls: readonly EvidenceFetch[]): EvidenceFetch[] {
+  const withContent = controls.filter((c) => c !== suspect && hasContent(c));
+  const same = withContent.filter((c) => schemeOf(c) === schemeOf(suspect));
+  return same.length > 0 ? same : withContent;
+}
+
+export function comparePage(suspect: EvidenceFetch, allControls: readonly EvidenceFetch[], target: string, allow: HostAllowlist): PageDiff {
+  const controls = pickControls(suspect, allControls);
+  // Origins: every control counts (the https version of a page references the same hosts).
+  const known = new Set<string>();
+  const knownLeave = new Set<string>();
+  for (const c of allControls) {
+    if (c === suspect) continue;
+    for (const h of pageHosts(c)) known.add(h);
+    for (const h of leaveHosts(c)) knownLeave.add(h);
+  }
+  const hosts = pageHosts(suspect);
+  const newHosts = hosts.filter((h) => !known.has(h) && !allow.has(h) && !sameSite(h, target));
+
+  let eq: boolean | null = null;
+  let ratio: number | null = null;
+  let titles = false;
+  let sameHash = false;
+  if (hasContent(suspect) && controls.length > 0) {
+    eq = false;
+    for (const c of controls) {
+      const r = bodyRatio(suspect, c);
+      const t = titleMatch(suspect.title, c.title);
+      const h = suspect.sha256 !== null && suspect.sha256 === c.sha256;
+      ratio = ratio === null || (r !== null && r > ratio) ? r : ratio;
+      titles ||= t;
+      sameHash ||= h;
+      if (suspect.status === c.status && (h || (r !== null && r > 0.7) || t)) eq = true;
+    }
+  }
+
+  // Inline scripts: hashes are compared only when the controls agree among themselves (a page
+  // with a rotating token in an inline script changes hash on every fetch); more inline scripts
+  // than any control is injection either way.
+  let newInline = 0;
+  if (controls.length > 0) {
+    const sets = controls.map((c) => [...c.inline_script_sha256].sort().join(','));
+    const stable = controls.length >= 2 && sets.every((s) => s === sets[0]);
+    const union = new Set(controls.flatMap((c) => c.inline_script_sha256));
+    const unknown = suspect.inline_script_sha256.filter((h) => !union.has(h)).length;
+    const extra = suspect.inline_script_sha256.length - Math.max(...controls.map((c) => c.inline_script_sha256.length));
+    newInline = Math.max(stable ? unknown : 0, extra, 0);
+  }
+  const mismatch = lengthMismatch(suspect) && !controls.some(lengthMismatch);
+
+  const offsite = [...new Set(leaveHosts(suspect))].filter((h) => !sameSite(h, target) && !knownLeave.has(h));
+  const frameHosts = suspect.frame_origins.map(hostOf).filter((h): h is string => h !== null);
+  const controlFrames = allControls.some((c) => c !== suspect && c.frame_origins.length > 0);
+  const iframeHosts = suspect.iframe_origins.map(hostOf).filter((h): h is string => h !== null && !known.has(h));
+  const wraps = (frameHosts.length > 0 && !controlFrames) || iframeHosts.some((h) => sameSite(h, target) || isIp(h));
+
+  return {
+    eq,
+    inj: newHosts.length > 0 || newInline > 0 || mismatch,
+    offsite,
+    wraps,
+    newHosts,
+    comparison: {
+      url: suspect.url,
+      status: suspect.status,
+      failure: suspect.failure,
+      control_urls: controls.map((c) => `${c.url} via ${c.ip}`),
+      control_status: controls.map((c) => c.status),
+      eq,
+      body_ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+      title_match: titles,
+      same_hash: sameHash,
+      new_origins: newHosts,
+      new_inline_scripts: newInline,
+      content_length_mismatch: mismatch,
+      offsite_redirects: offsite,
+    },
+  };
+}
