@@ -64,8 +64,7 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
-    maxParamLength: 512,
-    querystringParser: parseQueryString,
+    routerOptions: { maxParamLength: 512, querystringParser: parseQueryString },
     return503OnClosing: true,
   });
   // Bodies stay raw bytes until the caller is authenticated: a signature covers the exact bytes.
