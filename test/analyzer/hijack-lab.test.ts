@@ -1,0 +1,114 @@
+/**
+ * The hijack lab end to end (test/analyzer/lab/README.md): network namespaces with real nsd,
+ * unbound, nginx and iptables; `vantage probe --once` in three ISPs for two rounds; then
+ * `vantage analyze`, whose verdict for every scenario, probe and round must be the expected class
+ * with the expected flags. Runs as root (ip netns). On a failure the records and verdicts are kept
+ * in test/artifacts/hijack-lab/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ISPS } from './lab/addresses.ts';
+import { expectedLocal, expectedReference, type ExpectedAnswer } from './lab/expected-dns.ts';
+import { HijackLab, type LabRecord, type Verdict } from './lab/lab.ts';
+import { sh } from './lab/netns.ts';
+import { describeExpected, joinOutcomes, problemsOf, scenarioTable, type Outcome } from './lab/outcomes.ts';
+import { CLASSES, expectedFor, probesOf, SCENARIOS } from './lab/scenarios.ts';
+
+const ARTIFACTS = new URL('../artifacts/hijack-lab/', import.meta.url).pathname;
+
+interface State {
+  lab: HijackLab | null;
+  records: LabRecord[];
+  verdicts: Verdict[] | null;
+  outcomes: Outcome[];
+}
+const lab = suite<State>('hijack lab', { lab: null, records: [], verdicts: null, outcomes: [] });
+
+function keepArtifacts(state: State): void {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(`${ARTIFACTS}/records.jsonl`, state.records.map((r) => r.line).join('\n') + '\n');
+  if (state.verdicts) writeFileSync(`${ARTIFACTS}/verdicts.jsonl`, state.verdicts.map((v) => JSON.stringify(v)).join('\n') + '\n');
+}
+
+lab.after(async (state) => {
+  await state.lab?.stop();
+  const left = sh('ip', ['netns', 'list']).split('\n').filter((l) => l.startsWith(`vlab${process.pid}-`));
+  assert.equal(left, [], 'the lab left namespaces behind');
+});
+
+lab('the table covers every class and every trap, with at least 20 scenarios', () => {
+  assert.ok(SCENARIOS.length >= 20, `${SCENARIOS.length} scenarios`);
+  const classes = new Set(SCENARIOS.flatMap((s) => ISPS.flatMap((isp) => [1, 2].map((r) => expectedFor(s, isp, r).class))));
+  assert.equal(CLASSES.filter((c) => !classes.has(c)), [], 'classes without a scenario');
+  const traps = SCENARIOS.map((s) => s.trap ?? '').join(' | ');
+  for (const trap of ['load-balancer rotation', 'TTL', 'stale', 'CDN', "ISP's own ASN", 'challenge', 'split-horizon', 'wildcard', 'GeoDNS']) {
+    assert.ok(traps.includes(trap), `no scenario sets the trap "${trap}"`);
+  }
+  const flags = new Set(SCENARIOS.flatMap((s) => ISPS.flatMap((isp) => [1, 2].flatMap((r) => expectedFor(s, isp, r).flags ?? []))));
+  for (const flag of ['stale', 'bogon', 'challenge', 'low_confidence', 'vector=dns', 'vector=http']) assert.ok(flags.has(flag), `no scenario expects the flag ${flag}`);
+});
+
+lab('the lab comes up and every probe runs two rounds', async (state) => {
+  state.lab = await HijackLab.start();
+  const r1 = await state.lab.runRound(1);
+  await state.lab.advance();
+  const r2 = await state.lab.runRound(2);
+  state.records = [...r1, ...r2];
+  const want = SCENARIOS.reduce((n, s) => n + probesOf(s).length, 0) * 2;
+  assert.is(state.records.length, want, 'one record per scenario, probe and round');
+});
+
+const sameAnswer = (got: { ips: string[]; failure: string | null }, want: ExpectedAnswer) =>
+  'ips' in want ? got.failure === null && JSON.stringify([...got.ips].sort()) === JSON.stringify(want.ips) : got.failure !== null && (want.failure === 'any' || got.failure === want.failure);
+
+lab("the resolvers answer what the table says (the lab's own check)", (state) => {
+  assert.ok(state.records.length > 0, 'no records (the lab did not run)');
+  const wrong: string[] = [];
+  for (const { isp, round, record } of state.records) {
+    const s = SCENARIOS.find((x) => x.name === record.task_id)!;
+    const queries = (record.keys as { queries: { role: string; ips: string[]; failure: string | null }[] }).queries;
+    const check = (role: string, want: ExpectedAnswer) => {
+      const q = queries.find((x) => x.role === role);
+      if (!q || !sameAnswer(q, want)) wrong.push(`${s.name} ${isp} r${round} ${role}: got ${q ? q.failure ?? q.ips.join(',') : 'no query'}, want ${JSON.stringify(want)}`);
+    };
+    check('local', expectedLocal(s, isp, round));
+    check('reference', expectedReference(s, isp, round));
+  }
+  if (wrong.length > 0) keepArtifacts(state);
+  assert.equal(wrong, []);
+});
+
+lab('vantage analyze gives one verdict per record and local resolver', async (state) => {
+  assert.ok(state.lab && state.records.length > 0, 'the lab did not run');
+  try {
+    state.verdicts = await state.lab.analyze(state.records);
+  } catch (err) {
+    keepArtifacts(state);
+    throw err;
+  }
+  state.outcomes = joinOutcomes(state.records, state.verdicts);
+  const counts = state.outcomes.filter((o) => o.verdicts.length !== 1).map((o) => `${o.scenario.name} ${o.isp} r${o.round}: ${o.verdicts.length}`);
+  assert.equal(counts, [], 'records without exactly one verdict');
+  for (const v of state.verdicts) {
+    for (const key of ['target', 'probe_id', 'region', 'isp', 'resolver', 'class', 'flags', 'rule', 'answer_ips', 'expected_ips', 'evidence']) {
+      assert.ok(key in v, `verdict ${JSON.stringify(v).slice(0, 200)} lacks ${key}`);
+    }
+  }
+  const bad = state.outcomes.flatMap(problemsOf);
+  if (bad.length > 0) {
+    keepArtifacts(state);
+    process.stderr.write(`\n${scenarioTable(state.outcomes)}\n`);
+  }
+});
+
+for (const s of SCENARIOS) {
+  const summary = probesOf(s).map((isp) => [1, 2].map((r) => describeExpected(expectedFor(s, isp, r)))).map((x, i) => `${probesOf(s)[i]}=${x[0] === x[1] ? x[0] : x.join('→')}`).join(' ');
+  lab(`${s.name}: ${summary}`, (state) => {
+    const mine = state.outcomes.filter((o) => o.scenario === s);
+    assert.is(mine.length, probesOf(s).length * 2, 'no outcomes (the lab or vantage analyze did not run)');
+    assert.equal(mine.flatMap(problemsOf), []);
+  });
+}
+
+lab.run();

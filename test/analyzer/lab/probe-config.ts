@@ -1,0 +1,59 @@
+/**
+ * Probe and analyzer configs for the lab (YAML written as JSON, which YAML reads), and the files
+ * the analyzer is given: the ASN table and the threat list.
+ */
+import { ASN_TABLE, BLOCKPAGES, DNS, ISP_PLAN, THREAT_LIST, type Isp } from './addresses.ts';
+import { probesOf, SCENARIOS, type Scenario } from './scenarios.ts';
+
+export const probeId = (isp: Isp) => `lab-${ISP_PLAN[isp].isp}`;
+export const REGION = 'lab-east';
+/** Long enough for a stopped resolver to time out, short enough to keep the lab quick. */
+const TASK_TIMEOUT = '3s';
+
+function task(s: Scenario, reference: string) {
+  const expect = {
+    ips: s.task?.ips ?? [],
+    cidrs: s.task?.cidrs ?? [],
+    cnames: s.task?.cnames ?? [],
+    asns: s.task?.asns ?? [],
+    ...(s.task?.script_origins ? { script_origins: s.task.script_origins } : {}),
+  };
+  return {
+    id: s.name,
+    kind: 'dns',
+    target: s.host,
+    timeout: TASK_TIMEOUT,
+    dns: { types: ['A'], references: [reference], evidence: true, expect },
+  };
+}
+
+/** The config of the probe in ISP `isp`: the scenarios it runs, its resolver, its reference. */
+export function probeConfig(isp: Isp, caFile: string, spoolDir: string, scenarios: readonly Scenario[] = SCENARIOS) {
+  const plan = ISP_PLAN[isp];
+  return {
+    probe: { id: probeId(isp), region: REGION, isp: plan.isp, asn: plan.asn, resolvers: [plan.resolver] },
+    ca_file: caFile,
+    spool: spoolDir,
+    tasks: scenarios.filter((s) => probesOf(s).includes(isp)).map((s) => task(s, DNS[plan.reference])),
+  };
+}
+
+/** The analyzer's config: the probe config format (every scenario's task) plus `analyzer:`. */
+export function analyzerConfig(caFile: string, spoolDir: string, files: { asnTable: string; threatList: string }) {
+  return {
+    ...probeConfig('A', caFile, spoolDir, SCENARIOS.map((s) => ({ ...s, probes: ['A'] as Isp[] }))),
+    analyzer: {
+      asn_table: files.asnTable,
+      threat_list: files.threatList,
+      blockpages: BLOCKPAGES,
+    },
+  };
+}
+
+export function asnTableFile(): string {
+  return ['# The lab\'s prefixes: CIDR ASN org', ...ASN_TABLE.map((r) => `${r.cidr} ${r.asn} ${r.org}`), ''].join('\n');
+}
+
+export function threatListFile(): string {
+  return ['# Addresses known to serve malware or phishing', ...THREAT_LIST, ''].join('\n');
+}
