@@ -14,5 +14,6 @@ export { DATABASE, createTable, createView, storageTable } from './store/ddl.ts'
 export type { SchemaOptions, TableDef, ViewDef } from './store/ddl.ts';
 export * from './store/tables.ts';
 export * from './store/tables-api.ts';
+export * from './store/tables-alarms.ts';
 export { StoreError } from './store/result-store.ts';
 export { openClickHouseStore, ClickHouseStore } from './store/clickhouse-store.ts';

@@ -9,6 +9,7 @@ import {
   PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, SCHEMA_MIGRATIONS, VERDICTS,
 } from './tables.ts';
 import { TASKS } from './tables-api.ts';
+import { ALARM_DEAD_LETTERS, ALARM_DELIVERIES, ALARM_EVENTS } from './tables-alarms.ts';
 
 /** A DDL statement that is idempotent by itself, or a column to add when it is missing. */
 export type MigrationStep = string | { addColumn: { table: string; column: string; type: string } };
@@ -38,6 +39,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'hijack verdicts', steps: (opts) => createTable(VERDICTS, opts) },
   { version: 4, name: 'tasks managed through the API', steps: (opts) => createTable(TASKS, opts) },
+  {
+    version: 3,
+    name: 'alarm events, deliveries and dead letters',
+    steps: (opts) => [ALARM_EVENTS, ALARM_DELIVERIES, ALARM_DEAD_LETTERS].flatMap((t) => createTable(t, opts)),
+  },
 ];
 
 /** Expands an add-column step into its statements (for printing the DDL of a whole schema). */
