@@ -1,12 +1,14 @@
 /**
  * The lab's web pages: what a server at one address serves for one host. A page is files (under
- * the server block's root) plus nginx directives; a few use nginx SSI so they change per request
- * the way real pages do (CSRF tokens, rotating ad slots, A/B-test scripts).
+ * the server block's root) plus nginx directives; the dynamic one uses nginx SSI so it changes per
+ * request the way real pages do (CSRF token, rotating ad slot).
  */
 import type { Page } from './scenarios.ts';
 
 export interface PageContext {
   host: string;
+  /** The address serving the page. */
+  ip: string;
   /** The host's origin address (for an overlay that frames the real site). */
   originIp: string;
 }
@@ -47,7 +49,7 @@ export function pageFor(page: Page, ctx: PageContext): PageSpec {
     case 'origin-dynamic':
       return { ...files(dynamicHtml(host)), http: `ssi on; location / { ${STATIC} }` };
     case 'origin-ab-test':
-      return { ...files(abTestHtml(host)), http: `ssi on; location / { ${STATIC} }` };
+      return files(abTestHtml(host, ctx.ip === ctx.originIp ? 'a' : 'b'));
     case 'bank-login':
       return files(loginHtml(host, '/session'));
     case 'phishing-clone':
@@ -84,6 +86,13 @@ export function pageFor(page: Page, ctx: PageContext): PageSpec {
       return {
         files: { 'challenge.html': challengeHtml(host) },
         http: 'error_page 403 /challenge.html; location = /challenge.html { internal; } location / { return 403; }',
+      };
+    case 'origin-challenging-isp-b':
+      // The site itself, except that ISP B's addresses (a "suspicious network") get a challenge.
+      return {
+        files: { 'index.html': originHtml(host, { paragraphs: 12 }), 'challenge.html': challengeHtml(host) },
+        http: 'error_page 403 /challenge.html; location = /challenge.html { internal; } '
+          + `location / { if ($remote_addr ~ "^82\\.20\\.") { return 403; } ${STATIC} }`,
       };
     case 'unrelated':
       return files(simpleHtml('Welcome to RandomHost', [
@@ -149,13 +158,9 @@ function dynamicHtml(host: string): string {
   });
 }
 
-/** Loads one of two declared A/B-test script origins, picked per request (nginx SSI). */
-function abTestHtml(host: string): string {
-  return originHtml(host, {
-    paragraphs: 12,
-    extraHead: '<!--# if expr="$request_id = /^[0-7]/" --><script src="http://cdn-a.abtest-lab.com/exp.js"></script>'
-      + '<!--# else --><script src="http://cdn-b.abtest-lab.com/exp.js"></script><!--# endif -->',
-  });
+/** Loads the A/B-test script of the server's bucket: one of two origins the customer declared. */
+function abTestHtml(host: string, bucket: 'a' | 'b'): string {
+  return originHtml(host, { paragraphs: 12, extraHead: `<script src="http://cdn-${bucket}.abtest-lab.com/exp.js"></script>` });
 }
 
 function loginHtml(host: string, action: string): string {

@@ -1,15 +1,30 @@
 /**
- * The lab by hand: `node --import tsx test/analyzer/lab/run-lab.ts [--records FILE] [--keep] [--hold S]`
+ * The lab by hand: `node --import tsx test/analyzer/lab/run-lab.ts [--records FILE] [--keep] [--hold S] [--table]`
  * starts it, runs both rounds, writes the records (JSON lines) to FILE (default: in the lab dir),
  * prints a line per record, and stops it (--keep leaves the temp dir with configs and logs;
  * --hold keeps the servers running S more seconds, or until Ctrl-C, to look around with
- * `ip netns exec vlab<pid>-ispa curl …`).
+ * `ip netns exec vlab<pid>-ispa curl …`). --table prints the scenario table as markdown and exits.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HijackLab } from './lab.ts';
+import { describeExpected } from './outcomes.ts';
+import { expectedFor, probesOf, SCENARIOS } from './scenarios.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string' }, keep: { type: 'boolean', default: false }, hold: { type: 'string' } } });
+const { values } = parseArgs({ options: { records: { type: 'string' }, keep: { type: 'boolean', default: false }, hold: { type: 'string' }, table: { type: 'boolean', default: false } } });
+if (values.table) {
+  // The scenario table as markdown (README.md), from the data.
+  console.log('| scenario | host | what happens | trap | expected |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const s of SCENARIOS) {
+    const expected = probesOf(s).map((isp) => {
+      const [r1, r2] = [1, 2].map((r) => describeExpected(expectedFor(s, isp, r)));
+      return `${isp}: ${r1 === r2 ? r1 : `${r1} → ${r2}`}`;
+    });
+    console.log(`| ${s.name} | ${s.host} | ${s.about} | ${s.trap ?? ''} | ${expected.join('; ')} |`);
+  }
+  process.exit(0);
+}
 const started = Date.now();
 const lab = await HijackLab.start();
 console.error(`lab up in ${Date.now() - started} ms (${lab.dir})`);

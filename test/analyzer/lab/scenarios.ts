@@ -49,7 +49,8 @@ export interface DnsRecord {
 export type Page =
   | 'origin' | 'origin-old' | 'origin-ad-injected' | 'origin-dynamic' | 'origin-ab-test'
   | 'bank-login' | 'phishing-clone' | 'download-page' | 'apk' | 'https-redirect'
-  | 'ad-redirect' | 'frameset' | 'parking' | 'isp-search' | 'blockpage' | 'challenge' | 'unrelated';
+  | 'ad-redirect' | 'frameset' | 'parking' | 'isp-search' | 'blockpage' | 'challenge' | 'unrelated'
+  | 'origin-challenging-isp-b';
 
 export interface Scenario {
   name: string;
@@ -183,7 +184,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'ab-test', host: 'ab.shoplab.com', trap: 'a tag manager loading allowlisted A/B-test scripts',
-    about: 'a plain-HTTP page whose A/B-test script comes from one of two declared origins, picked per request',
+    about: "a plain-HTTP page whose A/B-test script comes from the server's bucket: ISP A's server loads it from the other declared origin than the control",
     dns: [a('ab.shoplab.com', '45.50.21.10')], originPage: 'origin-ab-test', httpOnly: true,
     resolvers: { A: { a: ['45.50.21.11'] } },
     task: { script_origins: ['http://cdn-a.abtest-lab.com', 'http://cdn-b.abtest-lab.com'] },
@@ -292,12 +293,12 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'servfail-target', host: 'pay.shoplab.com', about: "ISP A's resolver fails this one name with SERVFAIL (its upstream refuses); the canary resolves",
     dns: [a('pay.shoplab.com', '45.50.34.10')], resolvers: { A: { rcode: 'SERVFAIL' } },
-    expect: { A: is('resolver_failure') },
+    expect: { A: is('resolver_failure', 'target_specific') },
   },
   {
     name: 'refused-target', host: 'chat.newslab.net', about: "ISP B's resolver refuses this one name",
     dns: [a('chat.newslab.net', '45.50.35.10')], resolvers: { B: { rcode: 'REFUSED' } },
-    expect: { B: is('resolver_failure') },
+    expect: { B: is('resolver_failure', 'target_specific') },
   },
   {
     name: 'resolver-down', host: 'status.shoplab.com', about: "ISP C's only resolver is stopped before round 2 (its canary fails too)",
@@ -309,6 +310,12 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'challenge', host: 'shielded.shoplab.com', trap: 'challenge pages',
     about: "ISP B's resolver answers a WAF edge that shows a browser challenge instead of the page",
     dns: [a('shielded.shoplab.com', '45.50.37.10')], resolvers: { B: { a: ['46.30.0.10'] } }, serve: { '46.30.0.10': 'challenge' },
+    expect: { B: is('consistent', 'challenge') },
+  },
+  {
+    name: 'challenge-gt', host: 'members.shoplab.com', trap: 'challenge pages at the right address',
+    about: "consistent DNS; the site's own server shows ISP B's probe addresses a browser challenge (http and https)",
+    dns: [a('members.shoplab.com', '45.50.39.10')], originPage: 'origin-challenging-isp-b',
     expect: { B: is('consistent', 'challenge') },
   },
   {

@@ -79,11 +79,11 @@ export function webPlan(): WebPlan {
       if (server?.forwardTo) continue;
       const page = s.serve?.[ip] ?? (server ? undefined : (s.originPage ?? 'origin'));
       if (!page) throw new Error(`lab: scenario ${s.name} sends users to ${ip} (${server!.about}) but says nothing about what it serves (serve)`);
-      place(ip, s.host, pageFor(page, { host: s.host, originIp }), mode);
+      place(ip, s.host, pageFor(page, { host: s.host, ip, originIp }), mode);
     }
   }
   for (const r of INFRA_RECORDS) {
-    if (r.page && !sites.get(r.ip)?.pages.has(r.name)) place(r.ip, r.name, pageFor(r.page, { host: r.name, originIp: r.ip }), 'none');
+    if (r.page && !sites.get(r.ip)?.pages.has(r.name)) place(r.ip, r.name, pageFor(r.page, { host: r.name, ip: r.ip, originIp: r.ip }), 'none');
   }
 
   const injectorServers: string[] = [];
