@@ -137,15 +137,21 @@ function listBuckets(granularity: Granularity, from: number, to: number, segment
     return out;
   }
   const size = GRANULARITY_SECONDS[granularity];
-  const starts = new Set<number>();
+  // key (what SQL computes from a row) → where the bucket's rows begin. After a transition that
+  // shifts by less than the bucket size, the first bucket is partial: its key lies before the
+  // transition but its rows start at it.
+  const starts = new Map<number, number>();
   for (const s of segments) {
     const a = Math.max(s.from, from);
     const b = Math.min(s.to, to);
     if (a >= b) continue;
-    for (let u = Math.floor((a + s.offset) / size) * size - s.offset; u < b; u += size) starts.add(u);
+    for (let u = Math.floor((a + s.offset) / size) * size - s.offset; u < b; u += size) {
+      const start = Math.max(u, s.from);
+      if (!starts.has(u) || start < starts.get(u)!) starts.set(u, start);
+    }
   }
-  const sorted = [...starts].sort((x, y) => x - y);
-  return sorted.map((start, i) => ({ key: start, start, end: Math.min(sorted[i + 1] ?? to, start + size) }));
+  const sorted = [...starts].sort((x, y) => x[1] - y[1]);
+  return sorted.map(([key, start], i) => ({ key, start, end: Math.min(sorted[i + 1]?.[1] ?? to, key + size) }));
 }
 
 /** "3 days", "36 hours", "90 minutes". */
