@@ -10,6 +10,7 @@ detection. Run "vantage <command> --help" for a command's options.
 Commands:
   probe     run the probe worker (checks on schedule → NATS JetStream), or --once to JSON lines
   collector consume results and heartbeats from NATS JetStream into ClickHouse
+  analyze   classify dns records (JSON lines) into hijack verdicts (JSON lines)
   api       the query API (availability, hijack verdicts, alarms, fleet, tasks) and dashboard; keys
   up        run the whole pipeline on this machine with embedded defaults
   help      show this help`;
@@ -19,6 +20,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   probe: async () => (await import('@vantage/probe/cli')).probeCommand,
   collector: async () => (await import('@vantage/collector/cli')).collectorCommand,
+  analyze: async () => (await import('@vantage/analyzer/commands/analyze')).analyzeCommand,
   api: async () => (await import('@vantage/analyzer/commands/api')).apiCommand,
   up: async () => (await import('./up.ts')).upCommand,
 };
