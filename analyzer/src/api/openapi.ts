@@ -95,6 +95,36 @@ const SCHEMAS: Record<string, Record<string, unknown>> = {
     type: 'object',
     properties: { id: str, kind: str, target: str, spec: { $ref: '#/components/schemas/TaskSpec' }, version: { type: 'integer' }, source: str, changed_by: str, changed_at: time },
   },
+  Alarm: {
+    type: 'object',
+    properties: {
+      fingerprint: str, state: { type: 'string', enum: ['firing', 'resolved'] }, rule: str,
+      rule_kind: { type: 'string', enum: ['availability', 'latency', 'hijack', 'probe_offline'] }, severity: { type: 'string', enum: ['critical', 'warning', 'info'] },
+      task_id: str, target: str, scope: { type: 'string', enum: ['fleet', 'region', 'isp', 'region_isp', 'probe'] }, region: str, isp: str, probe_id: str,
+      labels: { type: 'object', additionalProperties: str }, summary: str, details: { type: 'object' }, links: strings, started_at: time,
+      last_event: { type: 'object', properties: { kind: str, seq: { type: 'integer' }, at: time } }, resolved_at: { type: ['string', 'null'], format: 'date-time' },
+      duration_ms: { type: ['integer', 'null'] }, resolve_reason: { type: ['string', 'null'] }, maintenance: { type: ['string', 'null'] }, events: { type: 'integer' },
+    },
+  },
+  Delivery: {
+    type: 'object',
+    properties: {
+      attempted_at: time, event_id: str, event_kind: str, fingerprint: str, channel: str, channel_type: str, url: str, attempt: { type: 'integer' },
+      outcome: { type: 'string', enum: ['delivered', 'failed', 'dead_letter'] }, http_status: { type: ['integer', 'null'] }, error: str, duration_ms: { type: 'number' },
+    },
+  },
+  AlarmDetail: {
+    allOf: [
+      { $ref: '#/components/schemas/Alarm' },
+      {
+        type: 'object',
+        properties: {
+          history: { type: 'array', items: { type: 'object', properties: { event_id: str, kind: str, seq: { type: 'integer' }, at: time, started_at: time, summary: str, details: { type: 'object' }, notify: { type: 'boolean' }, maintenance: { type: ['string', 'null'] }, channels: strings } } },
+          deliveries: { type: 'array', items: { $ref: '#/components/schemas/Delivery' } },
+        },
+      },
+    ],
+  },
   Whoami: { type: 'object', properties: { tenant: str, key_id: str, scope: { type: 'string', enum: ['read', 'write'] }, via: { type: 'string', enum: ['bearer', 'signature'] } } },
 };
 

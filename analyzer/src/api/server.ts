@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.ts';
 import { parseParams } from './params.ts';
 import { StorageError } from './query.ts';
 import type { ApiContext, RouteSpec } from './route.ts';
+import { ALARM_ROUTES } from './routes-alarms.ts';
 import { DATA_ROUTES } from './routes-data.ts';
 import { TASK_ROUTES } from './routes-tasks.ts';
 import { TaskStore } from './tasks.ts';
@@ -50,7 +51,7 @@ export const DEFAULT_SKEW_SECONDS = 300;
 const BODY_LIMIT = 64 * 1024;
 
 /** The standard /v1 routes. */
-export const ROUTES: readonly RouteSpec[] = [...DATA_ROUTES, ...TASK_ROUTES];
+export const ROUTES: readonly RouteSpec[] = [...DATA_ROUTES, ...ALARM_ROUTES, ...TASK_ROUTES];
 
 export async function buildApi(opts: ApiOptions): Promise<Api> {
   const log = opts.log ?? silentLogger;
