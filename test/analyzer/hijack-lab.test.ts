@@ -5,7 +5,6 @@
  * with the expected flags. Runs as root (ip netns). On a failure the records and verdicts are kept
  * in test/artifacts/hijack-lab/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ISPS } from './lab/addresses.ts';
@@ -25,10 +24,10 @@ interface State {
 }
 const lab = suite<State>('hijack lab', { lab: null, records: [], verdicts: null, outcomes: [] });
 
+/** Records, verdicts and the analyzer's config, to look at or re-run after a failure. */
 function keepArtifacts(state: State): void {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  writeFileSync(`${ARTIFACTS}/records.jsonl`, state.records.map((r) => r.line).join('\n') + '\n');
-  if (state.verdicts) writeFileSync(`${ARTIFACTS}/verdicts.jsonl`, state.verdicts.map((v) => JSON.stringify(v)).join('\n') + '\n');
+  state.lab?.keepFiles(ARTIFACTS, state.records, state.verdicts);
+  process.stderr.write(`\nkept in ${ARTIFACTS}: vantage analyze --input ${ARTIFACTS}records.jsonl --config ${ARTIFACTS}analyzer.yaml\n`);
 }
 
 lab.after(async (state) => {

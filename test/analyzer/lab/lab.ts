@@ -15,13 +15,15 @@ import { createTestCa, issueSelfSigned } from '../../helpers/test-ca.ts';
 import { ASN_TABLE, DNS, INJECTOR_IP, ISP_PLAN, ISPS, type Isp } from './addresses.ts';
 import { geoConf, ispResolverConf, nsdConf, publicResolverConf, zoneFiles } from './dns-config.ts';
 import { Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
-import { analyzerConfig, asnTableFile, probeConfig, threatListFile } from './probe-config.ts';
+import { ANALYZER_FILES, analyzerConfig, asnTableFile, probeConfig, threatListFile } from './probe-config.ts';
 import { coreNginx, injectorNginx, webPlan } from './web-config.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const VANTAGE = join(ROOT, 'bin/vantage.mjs');
 const WAIT_READY = new URL('./wait-ready.ts', import.meta.url).pathname;
 const COMMAND_LIMIT_MS = 60_000;
+/** See analyzerConfig (`current: 1s`). */
+const ROUND_GAP_MS = 3000;
 
 /** One result record line as `vantage probe --once` wrote it, with what the lab knows about it. */
 export interface LabRecord {
@@ -71,6 +73,7 @@ export class HijackLab {
   readonly #procs = new Map<string, NsProcess>();
   #plan: ReturnType<typeof webPlan> | null = null;
   #round = 1;
+  #roundStartedAt = 0;
 
   private constructor(
     readonly dir: string,
@@ -126,12 +129,11 @@ export class HijackLab {
     write(join(dir, 'R2.conf'), publicResolverConf(dir, 'R2'));
     for (const isp of ISPS) write(join(dir, `resolver-${ISP_PLAN[isp].key}.conf`), ispResolverConf(dir, isp));
 
-    const caFile = join(dir, 'tls/ca.pem');
+    const caFile = join(dir, ANALYZER_FILES.ca);
     for (const isp of ISPS) write(join(dir, `probe-${ISP_PLAN[isp].key}.yaml`), JSON.stringify(probeConfig(isp, caFile, join(dir, `spool-${isp}`)), null, 2));
-    write(join(dir, 'asn-table.txt'), asnTableFile());
-    write(join(dir, 'threat-list.txt'), threatListFile());
-    const analyzer = analyzerConfig(caFile, join(dir, 'spool-analyzer'), { asnTable: join(dir, 'asn-table.txt'), threatList: join(dir, 'threat-list.txt') });
-    write(join(dir, 'analyzer.yaml'), JSON.stringify(analyzer, null, 2));
+    write(join(dir, ANALYZER_FILES.asnTable), asnTableFile());
+    write(join(dir, ANALYZER_FILES.threatList), threatListFile());
+    write(join(dir, ANALYZER_FILES.config), JSON.stringify(analyzerConfig(), null, 2));
     this.#plan = plan;
   }
 
@@ -200,6 +202,10 @@ export class HijackLab {
 
   /** Runs every probe once (in parallel, each in its ISP's namespace); returns their records. */
   async runRound(round = this.#round): Promise<LabRecord[]> {
+    // Rounds start at least ROUND_GAP_MS apart: farther than the analyzer's "current" window.
+    const wait = this.#roundStartedAt + ROUND_GAP_MS - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.#roundStartedAt = Date.now();
     this.nets.assertRunning([...this.#procs.values()].filter((p) => p.name !== 'resolver-ispc' || round === 1));
     const perIsp = await Promise.all(ISPS.map(async (isp) => {
       const key = ISP_PLAN[isp].key;
@@ -235,9 +241,19 @@ export class HijackLab {
   /** `vantage analyze` over the records (run inside the core namespace: it has no way out). */
   async analyze(records: LabRecord[], file = join(this.dir, 'records.jsonl')): Promise<Verdict[]> {
     writeFileSync(file, records.map((r) => r.line).join('\n') + '\n');
-    const r = await run('ip', ['netns', 'exec', this.ns.core, process.execPath, VANTAGE, 'analyze', '--input', file, '--config', join(this.dir, 'analyzer.yaml')]);
+    const r = await run('ip', ['netns', 'exec', this.ns.core, process.execPath, VANTAGE, 'analyze', '--input', file, '--config', join(this.dir, ANALYZER_FILES.config)]);
     if (r.code !== 0) throw new Error(`lab: vantage analyze exited ${r.code}:\n${r.stderr.slice(-3000)}`);
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Verdict);
+  }
+
+  /**
+   * Copies the analyzer's config and its files to `target`, with the records (and the verdicts):
+   * `vantage analyze --input target/records.jsonl --config target/analyzer.yaml` runs it again.
+   */
+  keepFiles(target: string, records: LabRecord[], verdicts: Verdict[] | null = null): void {
+    for (const name of Object.values(ANALYZER_FILES)) write(join(target, name), readFileSync(join(this.dir, name)));
+    write(join(target, 'records.jsonl'), records.map((r) => r.line).join('\n') + '\n');
+    if (verdicts) write(join(target, 'verdicts.jsonl'), verdicts.map((v) => JSON.stringify(v)).join('\n') + '\n');
   }
 
   /** Stops every server, deletes the namespaces and the temp dir (unless `keepDir`). */

@@ -38,14 +38,23 @@ export function probeConfig(isp: Isp, caFile: string, spoolDir: string, scenario
   };
 }
 
-/** The analyzer's config: the probe config format (every scenario's task) plus `analyzer:`. */
-export function analyzerConfig(caFile: string, spoolDir: string, files: { asnTable: string; threatList: string }) {
+/** Files next to the analyzer's config (relative names, so the set can be copied and re-run). */
+export const ANALYZER_FILES = { config: 'analyzer.yaml', asnTable: 'asn-table.txt', threatList: 'threat-list.txt', ca: 'tls/ca.pem' } as const;
+
+/**
+ * The analyzer's config: the probe config format (every scenario's task) plus `analyzer:`. The
+ * lab's rounds are seconds apart, not minutes: reference answers count as the round's current
+ * ground truth within 1 s of it (production default 1 h), so round 1's answers are history in
+ * round 2 and an address only round 1 had is stale there.
+ */
+export function analyzerConfig() {
   return {
-    ...probeConfig('A', caFile, spoolDir, SCENARIOS.map((s) => ({ ...s, probes: ['A'] as Isp[] }))),
+    ...probeConfig('A', ANALYZER_FILES.ca, 'spool-analyzer', SCENARIOS.map((s) => ({ ...s, probes: ['A'] as Isp[] }))),
     analyzer: {
-      asn_table: files.asnTable,
-      threat_list: files.threatList,
+      asn_table: ANALYZER_FILES.asnTable,
+      threat_list: ANALYZER_FILES.threatList,
       blockpages: BLOCKPAGES,
+      current: '1s',
     },
   };
 }
