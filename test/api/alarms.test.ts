@@ -7,8 +7,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ALARM_DELIVERIES, ALARM_EVENTS, DATABASE, type ClickHouse } from '@vantage/collector';
-import { alarmEvent, type AlarmEvent } from '../../analyzer/src/alarms/event.ts';
+import type { AlarmEvent } from '../../analyzer/src/alarms/event.ts';
 import { ENGINE_NAMES, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { alarmRow, clickHouseTime, makeAlarmEvent } from './fixture.ts';
 import { show, startTestApi, type TestApi } from './helpers.ts';
 
 interface Ctx {
@@ -21,31 +22,9 @@ const T0 = Date.parse('2024-05-01T10:00:00Z');
 const MIN = 60_000;
 const FP = { web: 'a1a1a1a1a1a1a1a1', webOld: 'a2a2a2a2a2a2a2a2', offline: 'b1b1b1b1b1b1b1b1', globex: 'c1c1c1c1c1c1c1c1' };
 
-function event(o: Partial<AlarmEvent> & Pick<AlarmEvent, 'fingerprint' | 'kind' | 'seq' | 'at' | 'started_at'>): AlarmEvent {
-  const problems: string[] = [];
-  const e = alarmEvent(
-    {
-      schema: 1, event_id: `${o.fingerprint}-${o.seq}`, rule_id: 'web-availability', rule_kind: 'availability', severity: 'critical', task_id: 'acme-web', target: 'https://acme.test/',
-      scope: 'region_isp', region: 'cn-east', isp: 'China Telecom', probe_id: '', labels: { team: 'web' }, summary: 'availability 80% < 99% over 5m',
-      details: { ratio: 0.8, threshold: 0.99 }, links: ['/api/v1/verdicts/x'], duration_ms: null, resolve_reason: null, notify: true, maintenance: null, channels: ['ops-webhook'], ...o,
-    },
-    '',
-    problems,
-  );
-  assert.equal(problems, [], 'a valid alarm event');
-  return e;
-}
-
-const time = (iso: string) => new Date(Date.parse(iso)).toISOString().slice(0, 19).replace('T', ' ');
-function row(e: AlarmEvent, streamSeq: number) {
-  return {
-    event_id: e.event_id, kind: e.kind, seq: e.seq, fingerprint: e.fingerprint, rule_id: e.rule_id, rule_kind: e.rule_kind, severity: e.severity, task_id: e.task_id,
-    target: e.target, scope: e.scope, region: e.region, isp: e.isp, probe_id: e.probe_id, label_keys: Object.keys(e.labels), label_values: Object.values(e.labels),
-    summary: e.summary, details: JSON.stringify(e.details), links: e.links, started_at: time(e.started_at), started_at_ms: Date.parse(e.started_at), at: time(e.at),
-    at_ms: Date.parse(e.at), duration_ms: e.duration_ms, resolve_reason: e.resolve_reason ?? '', notify: e.notify ? 1 : 0, maintenance: e.maintenance ?? '',
-    channels: e.channels, stream_seq: streamSeq, inserted_at: time(e.at),
-  };
-}
+const event = makeAlarmEvent;
+const row = alarmRow;
+const time = clickHouseTime;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const EVENTS: AlarmEvent[] = [

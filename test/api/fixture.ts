@@ -8,6 +8,8 @@
  */
 import { ClickHouseStore, DATABASE, VERDICTS, type ClickHouse } from '@vantage/collector';
 import { parseConfig, type Heartbeat, type ResultRecord } from '@vantage/probe';
+import * as assert from 'uvu/assert';
+import { alarmEvent, type AlarmEvent } from '../../analyzer/src/alarms/event.ts';
 import { verdictRow, type Verdict, type VerdictClass } from '../../analyzer/src/classify/verdict.ts';
 import { silentLogger } from '../../probe/src/run/log.ts';
 import { ProbeWorker } from '../../probe/src/run/probe-worker.ts';
@@ -155,4 +157,34 @@ export async function storeFixture(ch: ClickHouse, f: { records: readonly Result
   if (f.verdicts?.length) {
     await ch.client.insert({ table: `${DATABASE}.${VERDICTS.name}`, values: f.verdicts.map((v) => verdictRow(v, Date.now())), format: 'JSONEachRow' });
   }
+}
+
+/** An alarm event in the alarm contract's shape (validated by the analyzer's own `alarmEvent`). */
+export function makeAlarmEvent(o: Partial<AlarmEvent> & Pick<AlarmEvent, 'fingerprint' | 'kind' | 'seq' | 'at' | 'started_at'>): AlarmEvent {
+  const problems: string[] = [];
+  const e = alarmEvent(
+    {
+      schema: 1, event_id: `${o.fingerprint}-${o.seq}`, rule_id: 'web-availability', rule_kind: 'availability', severity: 'critical', task_id: 'acme-web', target: 'https://acme.test/',
+      scope: 'region_isp', region: 'cn-east', isp: 'China Telecom', probe_id: '', labels: { team: 'web' }, summary: 'availability 80% < 99% over 5m',
+      details: { ratio: 0.8, threshold: 0.99 }, links: ['/api/v1/verdicts/x'], duration_ms: null, resolve_reason: null, notify: true, maintenance: null, channels: ['ops-webhook'], ...o,
+    },
+    '',
+    problems,
+  );
+  assert.equal(problems, [], 'a valid alarm event');
+  return e;
+}
+
+/** 'YYYY-MM-DD hh:mm:ss' (UTC) of an ISO time, as DateTime columns take it. */
+export const clickHouseTime = (iso: string) => new Date(Date.parse(iso)).toISOString().slice(0, 19).replace('T', ' ');
+
+/** The vantage.alarm_events row of an event (the columns documented in collector/README.md). */
+export function alarmRow(e: AlarmEvent, streamSeq: number) {
+  return {
+    event_id: e.event_id, kind: e.kind, seq: e.seq, fingerprint: e.fingerprint, rule_id: e.rule_id, rule_kind: e.rule_kind, severity: e.severity, task_id: e.task_id,
+    target: e.target, scope: e.scope, region: e.region, isp: e.isp, probe_id: e.probe_id, label_keys: Object.keys(e.labels), label_values: Object.values(e.labels),
+    summary: e.summary, details: JSON.stringify(e.details), links: e.links, started_at: clickHouseTime(e.started_at), started_at_ms: Date.parse(e.started_at), at: clickHouseTime(e.at),
+    at_ms: Date.parse(e.at), duration_ms: e.duration_ms, resolve_reason: e.resolve_reason ?? '', notify: e.notify ? 1 : 0, maintenance: e.maintenance ?? '',
+    channels: e.channels, stream_seq: streamSeq, inserted_at: clickHouseTime(e.at),
+  };
 }

@@ -60,6 +60,12 @@ function settings() {
   return { target: $('target').value, from, to, tz, granularity };
 }
 
+/** The last `seconds` of a range (verdicts and alarms are read over at most 31 days). */
+function clampRange(range, seconds) {
+  const from = Math.max(Date.parse(range.from), Date.parse(range.to) - seconds * 1000);
+  return { from: new Date(from).toISOString(), to: range.to };
+}
+
 function ratioClass(ratio) {
   if (ratio === null) return 'none';
   if (ratio >= 0.999) return 'good';
@@ -132,7 +138,7 @@ function drawLatency(group, tz) {
       width: Math.max(320, box.clientWidth || 600),
       height: 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
-      series: [{}, ...phases.map((phase) => ({ label: phase, stroke: PHASE_COLORS[phase], width: 1.5, spanGaps: false }))],
+      series: [{}, ...phases.map((phase) => ({ label: phase, stroke: PHASE_COLORS[phase], width: 1.5, spanGaps: false, points: { show: true, size: 5 } }))],
       axes: [{}, { label: 'ms' }],
     },
     data,
@@ -168,8 +174,8 @@ async function refresh() {
   const [byCell, overTime, verdicts, alarms, fleet] = await Promise.all([
     api('/v1/availability', { target: s.target, ...range, tz: s.tz, granularity: s.granularity, group_by: 'region_isp', series: false }),
     api('/v1/availability', { target: s.target, ...range, tz: s.tz, granularity: s.granularity, group_by: 'none' }),
-    api('/v1/verdicts/matrix', { target: host, ...range }),
-    api('/v1/alarms', { ...range }).catch((err) => ({ error: err.message })),
+    api('/v1/verdicts/matrix', { target: host, ...clampRange(range, 31 * 86400) }),
+    api('/v1/alarms', { state: 'all', ...clampRange(range, 31 * 86400) }).catch((err) => ({ error: err.message })),
     api('/v1/fleet', {}),
   ]);
   const ax = axes(byCell.groups, verdicts.cells);
@@ -180,8 +186,17 @@ async function refresh() {
   else {
     listTable(
       $('alarms'),
-      ['state', 'rule', 'scope', 'since', 'until', 'summary'],
-      alarms.alarms.map((a) => [el('span', { class: `state-${a.state}` }, a.state), a.rule, a.scope, a.started_at, a.resolved_at || '', a.summary || '']),
+      ['state', 'severity', 'rule', 'about', 'where', 'since', 'resolved', 'summary'],
+      alarms.alarms.map((a) => [
+        el('span', { class: `state-${a.state}` }, a.state),
+        a.severity,
+        a.rule,
+        a.target || a.task_id || 'fleet',
+        [a.scope, a.region, a.isp, a.probe_id].filter(Boolean).join(' '),
+        a.started_at.replace('T', ' ').slice(0, 19),
+        a.resolved_at ? a.resolved_at.replace('T', ' ').slice(0, 19) : '',
+        a.summary,
+      ]),
     );
   }
   listTable(
@@ -206,6 +221,10 @@ function init() {
   if (page.get('tz')) zones.unshift(page.get('tz'));
   $('tz').replaceChildren(...[...new Set(zones)].map((z) => el('option', { value: z }, z)));
   if (page.get('range') && RANGES[page.get('range')]) $('range').value = page.get('range');
+  if (page.get('from') && page.get('to')) {
+    $('range').append(el('option', { value: 'custom' }, 'as in the address'));
+    $('range').value = 'custom';
+  }
   $('login').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem('vantage-key', $('key').value.trim());
