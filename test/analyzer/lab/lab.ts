@@ -22,8 +22,8 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 const VANTAGE = join(ROOT, 'bin/vantage.mjs');
 const WAIT_READY = new URL('./wait-ready.ts', import.meta.url).pathname;
 const COMMAND_LIMIT_MS = 60_000;
-/** See analyzerConfig (`current: 1s`). */
-const ROUND_GAP_MS = 3000;
+/** Farther apart than the analyzer's "current" window plus the probes' start spread (analyzerConfig: `current: 2s`). */
+const ROUND_GAP_MS = 6000;
 
 /** One result record line as `vantage probe --once` wrote it, with what the lab knows about it. */
 export interface LabRecord {

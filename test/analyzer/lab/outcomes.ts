@@ -77,7 +77,7 @@ export function accuracyTable(scores: ClassScore[]): string {
   const rows = [['class', 'TP', 'FP', 'FN', 'precision', 'recall'], ...scores.map((s) => [s.cls, String(s.tp), String(s.fp), String(s.fn), pct(s.precision), pct(s.recall)])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [line(rows[0]), `|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return [line(rows[0]), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
 /** One line per scenario and probe: expected vs. actual in each round. */
