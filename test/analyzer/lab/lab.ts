@@ -8,13 +8,13 @@
  *         const verdicts = await lab.analyze([...r1, ...r2]); } finally { await lab.stop(); }
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createTestCa, issueSelfSigned } from '../../helpers/test-ca.ts';
 import { ASN_TABLE, DNS, INJECTOR_IP, ISP_PLAN, ISPS, type Isp } from './addresses.ts';
 import { geoConf, ispResolverConf, nsdConf, publicResolverConf, zoneFiles } from './dns-config.ts';
-import { Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
+import { isAlive, Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
 import { ANALYZER_FILES, analyzerConfig, asnTableFile, probeConfig, threatListFile } from './probe-config.ts';
 import { coreNginx, injectorNginx, webPlan } from './web-config.ts';
 
@@ -64,6 +64,16 @@ function run(cmd: string, args: string[], limitMs = COMMAND_LIMIT_MS): Promise<R
   });
 }
 
+const DIR_PREFIX = 'vantage-lab-';
+
+/** Temp dirs of lab processes that no longer exist (killed before they could clean up). */
+function removeOrphanDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 function write(path: string, content: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
@@ -83,7 +93,8 @@ export class HijackLab {
 
   static async start(): Promise<HijackLab> {
     removeOrphanNamespaces();
-    const dir = mkdtempSync(join(tmpdir(), 'vantage-lab-'));
+    removeOrphanDirs();
+    const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
     const nets = new Namespaces();
     try {
       const ns = { core: nets.add('core'), A: nets.add(ISP_PLAN.A.key), B: nets.add(ISP_PLAN.B.key), C: nets.add(ISP_PLAN.C.key) };

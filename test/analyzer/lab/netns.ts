@@ -19,7 +19,7 @@ export function sh(cmd: string, args: string[], input?: string): string {
   }
 }
 
-function alive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -56,7 +56,7 @@ export function removeOrphanNamespaces(): void {
   const names = sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
   for (const ns of names) {
     const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(ns);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) removeNamespace(ns);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) removeNamespace(ns);
   }
 }
 
