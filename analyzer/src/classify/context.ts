@@ -8,7 +8,7 @@ import { referenceAnswer, type Answer } from './answers.ts';
 import type { Expectation } from './expectations.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { canonicalIp } from './ip.ts';
-import { hasContent, schemeOf, verified } from './pages.ts';
+import { addControls, emptyControls, schemeOf, verified, withControls, type Controls } from './pages.ts';
 import type { AnalyzerSettings } from './settings.ts';
 import type { VerdictClass, VerdictFlag } from './verdict.ts';
 
@@ -44,9 +44,9 @@ export interface RecordContext {
   /** This record's pages through a reference IP. */
   referencePages: EvidenceFetch[];
   /** Controls for a page through a suspect IP: own reference pages + the fleet's verified pages. */
-  dnsControls(): EvidenceFetch[];
+  dnsControls(): Controls;
   /** Controls for this probe's own reference http page (rule 12): verified pages, else other ISPs'. */
-  pathControls(): EvidenceFetch[];
+  pathControls(): Controls;
 }
 
 export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expect: Expectation): RecordContext {
@@ -71,9 +71,8 @@ export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expe
     pair[schemeOf(page)] ??= page;
   }
 
-  let dnsControls: EvidenceFetch[] | null = null;
-  let pathControls: EvidenceFetch[] | null = null;
-  const fleet = () => gt.controlPages(record.target, at, record.id);
+  let dnsControls: Controls | null = null;
+  let pathControls: Controls | null = null;
   return {
     record,
     target: record.target,
@@ -89,16 +88,16 @@ export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expe
     suspectPages,
     referencePages,
     dnsControls() {
-      dnsControls ??= [...referencePages, ...fleet().filter((c) => verified(c.page)).map((c) => c.page)];
+      dnsControls ??= withControls(gt.fleetControls(record.target, at), referencePages);
       return dnsControls;
     },
     pathControls() {
       if (pathControls) return pathControls;
-      const others = fleet();
-      const verifiedPages = [...referencePages.filter((p) => verified(p) && schemeOf(p) === 'https'), ...others.filter((c) => verified(c.page)).map((c) => c.page)];
-      pathControls = verifiedPages.length > 0
-        ? verifiedPages
-        : others.filter((c) => c.isp !== record.probe_isp && c.page.role === 'reference' && hasContent(c.page)).map((c) => c.page);
+      const own = referencePages.filter((p) => verified(p) && schemeOf(p) === 'https');
+      const fleet = gt.fleetControls(record.target, at);
+      pathControls = own.length > 0 || fleet.pages.length > 0
+        ? withControls(fleet, own)
+        : addControls(emptyControls(), gt.fleetControls(record.target, at, record.probe_isp).pages);
       return pathControls;
     },
   };

@@ -13,6 +13,7 @@ import type { EvidenceFetch, ResultRecord } from '@vantage/probe';
 import { localAnswers, referenceAnswer, type Outcome } from './answers.ts';
 import { normName, siteOf } from './domains.ts';
 import { canonicalIp } from './ip.ts';
+import { addControls, emptyControls, hasContent, verified, type Controls } from './pages.ts';
 import { SeenTimes } from './seen-times.ts';
 import { defaultSettings, type AnalyzerSettings } from './settings.ts';
 
@@ -46,6 +47,8 @@ interface DomainTruth {
   outcomes: Moment[];
   version: number;
   cache: { at: number; version: number; current: string[] } | null;
+  /** Cached fleet control sets by window, kept up to date as pages arrive. */
+  controls: Map<string, { from: number; to: number; otherThanIsp: string | null; controls: Controls }>;
 }
 
 const roundOf = (record: ResultRecord) => Date.parse(record.scheduled_at);
@@ -130,7 +133,11 @@ export class GroundTruth {
       if (page.tls?.verified) seen(domain.tlsVerified, ip, this.settings.currentMs).add(round);
       // Controls: pages the path cannot have changed (verified TLS) and reference-IP pages.
       if (page.tls?.verified || page.role === 'reference') {
-        insertByTime(domain.pages, { at, recordId: dns.id, probeId: dns.probe_id, isp: dns.probe_isp, page });
+        const control = { at, recordId: dns.id, probeId: dns.probe_id, isp: dns.probe_isp, page };
+        insertByTime(domain.pages, control);
+        for (const entry of domain.controls.values()) {
+          if (at >= entry.from && at <= entry.to && fitsControls(control, entry.otherThanIsp)) addControls(entry.controls, [page]);
+        }
       }
     }
 
@@ -155,6 +162,7 @@ export class GroundTruth {
       dropBefore(d.pages, moments);
       dropBefore(d.outcomes, moments);
       d.cache = null;
+      d.controls.clear();
       if (d.ips.size === 0 && d.cnames.size === 0 && d.tlsVerified.size === 0 && d.nx.empty && d.pages.length === 0 && d.outcomes.length === 0) {
         this.#domains.delete(name);
       }
@@ -181,7 +189,7 @@ export class GroundTruth {
     let d = this.#domains.get(key);
     if (!d) {
       const merge = this.settings.currentMs;
-      d = { ips: new Map(), cnames: new Map(), nx: new SeenTimes(merge), tlsVerified: new Map(), pages: [], outcomes: [], version: 0, cache: null };
+      d = { ips: new Map(), cnames: new Map(), nx: new SeenTimes(merge), tlsVerified: new Map(), pages: [], outcomes: [], version: 0, cache: null, controls: new Map() };
       this.#domains.set(key, d);
     }
     return d;
@@ -249,6 +257,29 @@ export class GroundTruth {
     return out;
   }
 
+  /**
+   * Other probes' pages at the same moment as a deduplicated control set: pages whose TLS
+   * verified (`otherThanIsp` null), or reference pages from ISPs other than `otherThanIsp`.
+   * "The same moment" is the window of `momentMs` holding `at` and its two neighbours; the set
+   * is cached, and pages arriving later are added to it.
+   */
+  fleetControls(target: string, at: number, otherThanIsp: string | null = null): Controls {
+    const d = this.#domains.get(normName(target));
+    if (!d) return emptyControls();
+    const m = this.settings.momentMs;
+    const bucket = Math.floor(at / m);
+    const key = `${bucket}\n${otherThanIsp ?? ''}`;
+    const cached = d.controls.get(key);
+    if (cached) return cached.controls;
+    const from = (bucket - 1) * m;
+    const to = (bucket + 2) * m - 1;
+    const controls = emptyControls();
+    for (const p of between(d.pages, from, to)) if (fitsControls(p, otherThanIsp)) addControls(controls, [p.page]);
+    if (d.controls.size > 64) d.controls.clear();
+    d.controls.set(key, { from, to, otherThanIsp, controls });
+    return controls;
+  }
+
   /** Other targets the same probe asked the same resolver at the same moment: answered / not. */
   canary(probeId: string, resolver: string, target: string, at: number): { answered: number; failed: number } {
     const list = this.#canaries.get(`${probeId}\n${resolver}`) ?? [];
@@ -310,6 +341,11 @@ function statusOf(times: SeenTimes, round: number, s: AnalyzerSettings): TruthSt
   if (times.within(round - s.historyMs, round)) return 'history';
   if (times.within(round, round + s.historyMs)) return 'later';
   return 'none';
+}
+
+/** Verified pages (any ISP), or reference pages with content from another ISP. */
+function fitsControls(p: ControlPage, otherThanIsp: string | null): boolean {
+  return otherThanIsp === null ? verified(p.page) : p.isp !== otherThanIsp && p.page.role === 'reference' && hasContent(p.page);
 }
 
 function dropBefore<T extends { at: number }>(list: T[], before: number): void {

@@ -75,25 +75,84 @@ function lengthMismatch(page: EvidenceFetch): boolean {
   return page.failure === null && !page.body_truncated && page.content_length_header !== null && page.content_length_header !== page.body_bytes;
 }
 
-/** Controls to hold `suspect` against: same scheme with content when there are, else any with content. */
-export function pickControls(suspect: EvidenceFetch, controls: readonly EvidenceFetch[]): EvidenceFetch[] {
-  const withContent = controls.filter((c) => c !== suspect && hasContent(c));
-  const same = withContent.filter((c) => schemeOf(c) === schemeOf(suspect));
+/**
+ * A set of control pages, deduplicated (a fleet fetches the same page many times: identical
+ * pages add nothing but cost), with the hosts they load and send to, computed once.
+ */
+export interface Controls {
+  pages: EvidenceFetch[];
+  /** How many fetches each unique page stands for. */
+  counts: number[];
+  hosts: Set<string>;
+  leave: Set<string>;
+  formHosts: Set<string>;
+  frames: boolean;
+  keys: Map<string, number>;
+  /** The fetches already counted (one fetch can reach a set twice: the fleet's and the record's own). */
+  seen: Set<EvidenceFetch>;
+}
+
+export function emptyControls(): Controls {
+  return { pages: [], counts: [], hosts: new Set(), leave: new Set(), formHosts: new Set(), frames: false, keys: new Map(), seen: new Set() };
+}
+
+function pageKey(p: EvidenceFetch): string {
+  if (p.sha256 !== null) return `${schemeOf(p)}|${p.status}|${p.sha256}|${p.redirects.length}|${p.meta_refresh ?? ''}`;
+  return `${schemeOf(p)}|${p.status}|${p.failure}|${p.body_bytes}|${p.title}|${p.redirects.map((r) => r.location).join(' ')}|${p.meta_refresh ?? ''}`;
+}
+
+/** Adds pages to a control set (in place) and returns it. */
+export function addControls(controls: Controls, pages: Iterable<EvidenceFetch>): Controls {
+  for (const p of pages) {
+    if (controls.seen.has(p)) continue;
+    controls.seen.add(p);
+    const key = pageKey(p);
+    const at = controls.keys.get(key);
+    if (at !== undefined) {
+      controls.counts[at]++;
+      continue;
+    }
+    controls.keys.set(key, controls.pages.length);
+    controls.pages.push(p);
+    controls.counts.push(1);
+    for (const h of pageHosts(p)) controls.hosts.add(h);
+    for (const h of leaveHosts(p)) controls.leave.add(h);
+    for (const o of p.form_action_origins) {
+      const h = hostOf(o);
+      if (h) controls.formHosts.add(h);
+    }
+    if (p.frame_origins.length > 0) controls.frames = true;
+  }
+  return controls;
+}
+
+/** A copy of `base` with `pages` added (the cached fleet set stays untouched). */
+export function withControls(base: Controls, pages: Iterable<EvidenceFetch>): Controls {
+  const added = [...pages].filter((p) => !base.seen.has(p));
+  if (added.length === 0) return base;
+  return addControls({
+    pages: [...base.pages], counts: [...base.counts], hosts: new Set(base.hosts), leave: new Set(base.leave),
+    formHosts: new Set(base.formHosts), frames: base.frames, keys: new Map(base.keys), seen: new Set(),
+  }, added);
+}
+
+/** Indexes of the controls to hold `suspect` against: same scheme with content, else any with content. */
+function pickControls(suspect: EvidenceFetch, controls: Controls): number[] {
+  const withContent: number[] = [];
+  const same: number[] = [];
+  controls.pages.forEach((c, i) => {
+    if (c === suspect || !hasContent(c)) return;
+    withContent.push(i);
+    if (schemeOf(c) === schemeOf(suspect)) same.push(i);
+  });
   return same.length > 0 ? same : withContent;
 }
 
-export function comparePage(suspect: EvidenceFetch, allControls: readonly EvidenceFetch[], target: string, allow: HostAllowlist): PageDiff {
-  const controls = pickControls(suspect, allControls);
-  // Origins: every control counts (the https version of a page references the same hosts).
-  const known = new Set<string>();
-  const knownLeave = new Set<string>();
-  for (const c of allControls) {
-    if (c === suspect) continue;
-    for (const h of pageHosts(c)) known.add(h);
-    for (const h of leaveHosts(c)) knownLeave.add(h);
-  }
+export function comparePage(suspect: EvidenceFetch, all: Controls, target: string, allow: HostAllowlist): PageDiff {
+  const picked = pickControls(suspect, all);
+  const controls = picked.map((i) => all.pages[i]);
   const hosts = pageHosts(suspect);
-  const newHosts = hosts.filter((h) => !known.has(h) && !allow.has(h) && !sameSite(h, target));
+  const newHosts = hosts.filter((h) => !all.hosts.has(h) && !allow.has(h) && !sameSite(h, target));
 
   let eq: boolean | null = null;
   let ratio: number | null = null;
@@ -102,10 +161,10 @@ export function comparePage(suspect: EvidenceFetch, allControls: readonly Eviden
   if (hasContent(suspect) && controls.length > 0) {
     eq = false;
     for (const c of controls) {
-      const r = bodyRatio(suspect, c);
-      const t = titleMatch(suspect.title, c.title);
       const h = suspect.sha256 !== null && suspect.sha256 === c.sha256;
-      ratio = ratio === null || (r !== null && r > ratio) ? r : ratio;
+      const r = bodyRatio(suspect, c);
+      const t = h ? true : titleMatch(suspect.title, c.title);
+      if (r !== null && (ratio === null || r > ratio)) ratio = r;
       titles ||= t;
       sameHash ||= h;
       if (suspect.status === c.status && (h || (r !== null && r > 0.7) || t)) eq = true;
@@ -118,7 +177,8 @@ export function comparePage(suspect: EvidenceFetch, allControls: readonly Eviden
   let newInline = 0;
   if (controls.length > 0) {
     const sets = controls.map((c) => [...c.inline_script_sha256].sort().join(','));
-    const stable = controls.length >= 2 && sets.every((s) => s === sets[0]);
+    const fetches = picked.reduce((n, i) => n + all.counts[i], 0);
+    const stable = fetches >= 2 && sets.every((x) => x === sets[0]);
     const union = new Set(controls.flatMap((c) => c.inline_script_sha256));
     const unknown = suspect.inline_script_sha256.filter((h) => !union.has(h)).length;
     const extra = suspect.inline_script_sha256.length - Math.max(...controls.map((c) => c.inline_script_sha256.length));
@@ -126,11 +186,10 @@ export function comparePage(suspect: EvidenceFetch, allControls: readonly Eviden
   }
   const mismatch = lengthMismatch(suspect) && !controls.some(lengthMismatch);
 
-  const offsite = [...new Set(leaveHosts(suspect))].filter((h) => !sameSite(h, target) && !knownLeave.has(h));
+  const offsite = [...new Set(leaveHosts(suspect))].filter((h) => !sameSite(h, target) && !all.leave.has(h));
   const frameHosts = suspect.frame_origins.map(hostOf).filter((h): h is string => h !== null);
-  const controlFrames = allControls.some((c) => c !== suspect && c.frame_origins.length > 0);
-  const iframeHosts = suspect.iframe_origins.map(hostOf).filter((h): h is string => h !== null && !known.has(h));
-  const wraps = (frameHosts.length > 0 && !controlFrames) || iframeHosts.some((h) => sameSite(h, target) || isIp(h));
+  const iframeHosts = suspect.iframe_origins.map(hostOf).filter((h): h is string => h !== null && !all.hosts.has(h));
+  const wraps = (frameHosts.length > 0 && !all.frames) || iframeHosts.some((h) => sameSite(h, target) || isIp(h));
 
   return {
     eq,

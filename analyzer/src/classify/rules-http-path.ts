@@ -18,7 +18,7 @@ export function httpPathRule(ctx: RecordContext): { decision: Decision | null; c
   const suspect = pages.find((p) => schemeOf(p) === 'http' && !verified(p));
   if (!suspect) return { decision: null };
   const controls = ctx.pathControls();
-  if (controls.length === 0) return { decision: null };
+  if (controls.pages.length === 0) return { decision: null };
   const diff = comparePage(suspect, controls, ctx.target, ctx.expect.scriptHosts);
   if (diff.offsite.length > 0) {
     return {

@@ -11,7 +11,7 @@ import { hostOf, nameEndsWith, sameSite, siteOf } from './domains.ts';
 import {
   blockpageTitle, certNamesDomain, challengeFingerprint, executableFingerprint, isHtml, isKnownCdn,
 } from './fingerprints.ts';
-import { hasContent, schemeOf, verified, comparePage, type PageDiff } from './pages.ts';
+import { comparePage, emptyControls, hasContent, schemeOf, verified, type Controls, type PageDiff } from './pages.ts';
 import type { IpEvidence, VerdictFlag } from './verdict.ts';
 
 const decide = (cls: Decision['class'], rule: string, reason: string, flags: VerdictFlag[] = [], fingerprint?: string): Decision => ({
@@ -47,12 +47,12 @@ function cdnCorroboration(ctx: RecordContext, answer: ResolverAnswer, ip: string
   return out;
 }
 
-function ispCorroboration(ctx: RecordContext, https: EvidenceFetch | undefined, controls: EvidenceFetch[], e: IpEvidence): string[] {
+function ispCorroboration(ctx: RecordContext, https: EvidenceFetch | undefined, controls: Controls, e: IpEvidence): string[] {
   const out: string[] = [];
   if (e.asn !== undefined && ctx.record.probe_asn !== null && e.asn === ctx.record.probe_asn) out.push(`isp_asn:${e.asn}`);
   if ((e.prevalence ?? 0) >= ctx.settings.prevalenceMinDomains) out.push(`prevalence:${e.prevalence}`);
   // :443 refused or a foreign certificate, where the real site does serve https.
-  const realHttps = controls.some((c) => schemeOf(c) === 'https' && verified(c));
+  const realHttps = controls.pages.some((c) => schemeOf(c) === 'https' && verified(c));
   if (realHttps && https) {
     if (https.tls === null && https.failure !== null && REFUSED_TLS.has(https.failure)) out.push(`https_${https.failure}`);
     else if (https.tls && !https.tls.verified && !certNamesDomain(https.tls, ctx.target)) out.push('https_foreign_cert');
@@ -61,9 +61,9 @@ function ispCorroboration(ctx: RecordContext, https: EvidenceFetch | undefined, 
 }
 
 /** A form with a password field posting to another site that no control posts to. */
-function credentialForm(ctx: RecordContext, page: EvidenceFetch, controls: EvidenceFetch[]): string | null {
+function credentialForm(ctx: RecordContext, page: EvidenceFetch, controls: Controls): string | null {
   if (!page.has_password_field) return null;
-  const known = new Set(controls.flatMap((c) => c.form_action_origins.map(hostOf)));
+  const known = controls.formHosts;
   for (const origin of page.form_action_origins) {
     const host = hostOf(origin);
     if (host && !sameSite(host, ctx.target) && !known.has(host) && !ctx.expect.scriptHosts.has(host)) return host;
@@ -112,7 +112,7 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
   }
 
   // Rule 8: malicious, before the ad classes (a cloned page keeps the title).
-  const controlsHtml = controls.filter(hasContent);
+  const controlsHtml = controls.pages.filter(hasContent);
   for (const p of suspects) {
     const exe = executableFingerprint(p);
     if (exe && (controlsHtml.length === 0 || controlsHtml.some(isHtml))) {
@@ -123,7 +123,7 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
     const host = credentialForm(ctx, p, controls);
     if (host) return decide('malicious', 'R8-credential-form', `${ip} serves a password form posting to ${host}`, ['vector=dns'], `form:${host}`);
   }
-  const realHttps = controls.some((c) => schemeOf(c) === 'https' && verified(c));
+  const realHttps = controls.pages.some((c) => schemeOf(c) === 'https' && verified(c));
   if (https?.tls && !tlsOk && e.tls?.names_domain && realHttps && (tampered || diffs.some((d) => d.eq === false))) {
     return decide('malicious', 'R8-impersonating-cert', `${ip} presents an unverifiable certificate for ${ctx.target} (${https.tls.error}) and different content`, ['vector=dns'], `cert:${https.tls.fingerprint256 ?? https.tls.issuer}`);
   }
@@ -157,7 +157,7 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
   }
 
   if (suspects.length === 0) {
-    if (controls.some(hasContent)) return decide('blocked', 'R5-unreachable', `${ip} serves nothing on http or https while the site does`, ['unreachable', 'low_confidence']);
+    if (controls.pages.some(hasContent)) return decide('blocked', 'R5-unreachable', `${ip} serves nothing on http or https while the site does`, ['unreachable', 'low_confidence']);
     return decide('suspicious', 'R13-no-control', `${ip} serves nothing, and no control page to compare`, ['no_control']);
   }
   if (!eqKnown) return decide('suspicious', 'R13-no-control', `${ip} is outside the ground truth and no control page to compare with`, ['no_control']);
@@ -173,7 +173,7 @@ function withoutEvidence(ctx: RecordContext, answer: ResolverAnswer, ip: string,
     e.corroboration = cdn;
     return decide('cdn_variance', 'R7-cdn-unverified', `${ip}: ${cdn.join(', ')} (no page fetched)`, ['low_confidence', 'no_evidence']);
   }
-  const isp = ispCorroboration(ctx, undefined, [], e);
+  const isp = ispCorroboration(ctx, undefined, emptyControls(), e);
   if (isp.length > 0) {
     e.corroboration = isp;
     return decide('isp_cache', 'R11-isp-cache-unverified', `${ip}: ${isp.join(', ')} (no page fetched)`, ['low_confidence', 'no_evidence']);
