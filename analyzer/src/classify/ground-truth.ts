@@ -323,6 +323,18 @@ export class GroundTruth {
     return count;
   }
 
+  /** Distinct ISPs whose resolvers answered `ip` for `target`'s site within the history window. */
+  ispsAnswering(ip: string, target: string, round: number): number {
+    const site = siteOf(target);
+    const from = round - this.settings.historyMs;
+    let count = 0;
+    for (const byIp of this.#prevalence.values()) {
+      const last = byIp.get(ip)?.get(site);
+      if (last !== undefined && last >= from) count++;
+    }
+    return count;
+  }
+
   /** Number of domains known (for metrics and tests). */
   get domainCount(): number {
     return this.#domains.size;

@@ -60,10 +60,24 @@ cdn('#7 ECS-specific CDN-B answer while the neutral reference gives CDN-A, cert 
   const v = judge(r);
   assert.is(v.class, 'cdn_variance');
   assert.equal(v.evidence.ips?.[IP.cdnB]?.corroboration, ['cdn_network:Example CDN B']);
-  // Without an ASN table the certificate alone still decides, with low confidence.
-  const bare = judge(r, [], { asnTable: null });
-  assert.is(bare.class, 'cdn_variance');
-  assert.ok(bare.flags.includes('low_confidence'));
+  // Without an ASN table, other ISPs' resolvers giving the same edge tie it to the domain.
+  const otherIsp = record({ probeId: 'probe-5', isp: 'unicom', local: { cnames: ['shop.example.com.cdn-b.example'], ips: [IP.cdnB] }, reference: { cnames: CDN_CHAIN, ips: [IP.cdnA] } });
+  const fleet = judge(r, [otherIsp], { asnTable: null });
+  assert.is(fleet.class, 'cdn_variance');
+  assert.equal(fleet.evidence.ips?.[IP.cdnB]?.corroboration, ['isps:2']);
+});
+
+cdn('trap: a transparent TCP proxy (cert verifies, same page, nothing ties the IP to the domain): isp_cache{low_confidence}', () => {
+  const proxy = '46.20.0.10';
+  const r = record({ local: { ips: [proxy] }, evidence: [{ ip: proxy }, referencePages()] });
+  const v = judge(r);
+  assert.is(v.class, 'isp_cache', v.evidence.reason);
+  assert.equal(v.flags, ['low_confidence']);
+  // A verified server with another page (a regional version) is the domain's own: cdn_variance.
+  const regional = record({ local: { ips: [proxy] }, evidence: [{ ip: proxy, http: { status: 200, title: 'Shop (EU)', bytes: 9000, sha: 'eu' }, https: { status: 200, title: 'Shop (EU)', bytes: 9000, sha: 'eu' } }, referencePages()] });
+  const w = judge(regional);
+  assert.is(w.class, 'cdn_variance');
+  assert.equal(w.flags, ['gt_refresh', 'low_confidence']);
 });
 
 cdn('#8 a new customer IP in every region, not yet in GT, cert verifies: cdn_variance{gt_refresh}', () => {
@@ -330,9 +344,18 @@ path('#32 GT IP, a CAPTCHA/WAF challenge for probe IPs: consistent{challenge}', 
   assert.is(v.class, 'consistent');
   assert.equal(v.flags, ['challenge']);
   assert.is(v.rule, 'R13-challenge');
-  // A challenge served from an IP outside the truth is not a hijack either.
-  const outside = record({ local: { ips: [IP.other] }, evidence: [{ ip: IP.other, http: challenge, https: { ...challenge, tls: 'foreign' } }, referencePages()] });
-  assert.is(judge(outside).class, 'consistent');
+  // A challenge served from an IP outside the truth is not a hijack either, whatever its certificate.
+  for (const tls of ['foreign', 'verified'] as const) {
+    const outside = record({ local: { ips: [IP.other] }, evidence: [{ ip: IP.other, http: challenge, https: { ...challenge, tls } }, referencePages()] });
+    const w = judge(outside);
+    assert.is(w.class, 'consistent', tls);
+    assert.equal(w.flags, ['challenge']);
+  }
+  // Served by the domain's CDN: cdn_variance, and the flag still says what the probe saw.
+  const edge = record({ local: { ips: [IP.cdnA2] }, reference: { ips: [IP.cdnA] }, evidence: [{ ip: IP.cdnA2, http: challenge, https: challenge }, referencePages(IP.cdnA)] });
+  const e = judge(edge);
+  assert.is(e.class, 'cdn_variance');
+  assert.ok(e.flags.includes('challenge'));
 });
 
 path.run();

@@ -32,6 +32,8 @@ function cdnCorroboration(ctx: RecordContext, answer: ResolverAnswer, ip: string
   if (sharedSite) out.push(`cname:${sharedSite}`);
   const expectedName = answer.cnames.find((name) => ctx.expect.cnames.some((c) => nameEndsWith(name, c)));
   if (expectedName) out.push(`expected_cname:${expectedName}`);
+  const isps = ctx.gt.ispsAnswering(ip, ctx.target, ctx.round);
+  if (isps >= 2) out.push(`isps:${isps}`);
   const table = ctx.settings.asnTable;
   const info = table?.lookup(ip) ?? null;
   if (info) {
@@ -100,15 +102,18 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
   if (status === 'stale' && !tampered && (tlsOk || eqAny)) {
     return decide('consistent', 'R6-stale', `${ip} was ground truth within the stale window and ${tlsOk ? 'its certificate verifies' : 'serves the same page'}`, ['stale']);
   }
-  // Rule 7: a certificate that verifies for the domain, and nothing injected over http.
-  if ((tlsOk || fleetTls) && !tampered) {
+  // Rule 7: a certificate that verifies for the domain, nothing injected over http, and something
+  // tying the IP to the domain's own delivery (CDN CNAME, ASN, other ISPs) — a certificate alone
+  // also passes a transparent TCP proxy.
+  const challenge = [http, https].filter((p): p is EvidenceFetch => p !== undefined && hasContent(p)).map(challengeFingerprint).find((f) => f !== null);
+  const genuine = (tlsOk || fleetTls) && !tampered;
+  const tlsFlags: VerdictFlag[] = [...(tlsOk ? [] : ['tls_from_fleet' as const]), ...(status === 'none' ? ['gt_refresh' as const] : []), ...(challenge ? ['challenge' as const] : [])];
+  if (genuine) {
     const corroboration = cdnCorroboration(ctx, answer, ip, status);
     e.corroboration = corroboration;
-    const flags: VerdictFlag[] = [];
-    if (!tlsOk) flags.push('tls_from_fleet');
-    if (corroboration.length === 0) flags.push('low_confidence');
-    if (status === 'none') flags.push('gt_refresh');
-    return decide('cdn_variance', 'R7-cdn-verified', `${ip} presents a certificate that verifies for ${ctx.target}${corroboration.length ? ` (${corroboration.join(', ')})` : ''}`, flags);
+    if (corroboration.length > 0) {
+      return decide('cdn_variance', 'R7-cdn-verified', `${ip} presents a certificate that verifies for ${ctx.target} (${corroboration.join(', ')})`, tlsFlags, challenge ?? undefined);
+    }
   }
 
   // Rule 8: malicious, before the ad classes (a cloned page keeps the title).
@@ -129,7 +134,6 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
   }
 
   // Rule 13 (first half): a challenge page is never a hijack.
-  const challenge = suspects.map(challengeFingerprint).find((f) => f !== null);
   if (challenge) return decide('consistent', 'R13-challenge', `${ip} serves a challenge/CAPTCHA page`, ['challenge'], challenge);
   const blockpage = suspects.map(blockpageTitle).find((f) => f !== null);
   if (blockpage) return decide('blocked', 'R5-blockpage-content', `${ip} serves a blockpage`, [], blockpage);
@@ -143,6 +147,10 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
   }
   // Rule 10: the real page with something injected.
   if (eqAny && tampered) return decide('ad_injection', 'R10-injection', `${ip} serves the site's page with injected content`, ['vector=dns']);
+  // A verified server with other content (a regional version): the domain's key holder, not a hijack.
+  if (genuine && !eqAny) {
+    return decide('cdn_variance', 'R7-cdn-verified', `${ip} presents a certificate that verifies for ${ctx.target} (nothing else ties it to the domain)`, [...tlsFlags, 'low_confidence']);
+  }
 
   // Rule 11 (and rule 7 for sites without https): the same page, nothing injected.
   if (eqAny) {
