@@ -123,8 +123,13 @@ test('verdicts in ClickHouse; a restarted analyzer rebuilds its ground truth and
   await publish(ctx.nc, round2);
   await waitFor('round 2 judged', async () => (await storedVerdicts(ctx.ch)).length === 5, { timeoutMs: 20_000 });
   assert.equal(await storedVerdicts(ctx.ch), expected, 'the same verdicts as one analyzer that saw everything');
-  await waitFor('every record acked', async () => (await second.health()).body.consumers !== undefined &&
-    (await new NatsTransport(natsSettings(ctx.nats.url)).consumerLag(RESULTS_STREAM, 'analyzer').catch(() => null)) !== undefined, { timeoutMs: 5000 });
+  const lagReader = new NatsTransport(natsSettings(ctx.nats.url));
+  lagReader.start();
+  await waitFor('every record acked', async () => {
+    const lag = await lagReader.consumerLag(RESULTS_STREAM, 'analyzer');
+    return lag?.pending === 0 && lag.ackPending === 0;
+  }, { timeoutMs: 10_000 });
+  await lagReader.close();
   const [row] = await rows<{ evidence: string; round: string; resolver: string }>(ctx.ch,
     `SELECT evidence, toString(round) AS round, resolver FROM vantage.verdicts FINAL WHERE record_id = '${round2[0]!.id}'`);
   assert.ok(JSON.parse(row!.evidence).reason.length > 0, 'the evidence says why');

@@ -70,7 +70,11 @@ table('every address a scenario sends a user to serves its host (transparent pro
       assert.ok(plan.sites.get(served)?.pages.has(s.host), `${s.name}: ${ip} does not serve ${s.host}`);
     }
   }
-  assert.ok(plan.validNames.includes('www.shoplab.com') && plan.selfSignedNames.includes('login.banklab.org'));
+  const cert = (file: string) => plan.certs.find((c) => c.file === file);
+  assert.ok(cert('valid-shoplab-com')?.names.includes('www.shoplab.com'), 'a certificate for the shop');
+  assert.equal(cert('self-signed')?.names, ['login.banklab.org']);
+  assert.equal(cert('untrusted')?.names, ['update.banklab.org']);
+  assert.equal(cert('foreign')?.names, ['cache.ispb-net.cn']);
   assert.ok(!plan.sites.get('81.10.200.10')?.https || plan.sites.get('81.10.200.10')?.https === 'none', 'the ISP cache must refuse :443');
 });
 

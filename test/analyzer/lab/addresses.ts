@@ -64,7 +64,12 @@ export const ISP_PLAN: Record<Isp, IspPlan> = {
 /** ISP B's on-path box (in ISP B's namespace): its port-80 DNAT targets listen here. */
 export const INJECTOR_IP = '82.20.250.1';
 
-export type HttpsMode = 'valid' | 'self-signed' | 'none';
+/**
+ * What :443 of an address does: a certificate from the lab CA for the hosts it serves (`valid`),
+ * one self-signed for them, one for them from a CA nobody trusts (`untrusted`), one from the lab CA
+ * for the server's own name only (`foreign`: `certName`), or nothing (`none`: refused).
+ */
+export type HttpsMode = 'valid' | 'self-signed' | 'untrusted' | 'foreign' | 'none';
 
 /**
  * Servers that are not a customer's origin. Any other address a scenario mentions is an origin or
@@ -76,6 +81,8 @@ export interface SpecialServer {
   headers?: Record<string, string>;
   /** A transparent proxy: :80 and :443 are DNATed in the core to this address. */
   forwardTo?: string;
+  /** The name in its certificate when `https` is `foreign`. */
+  certName?: string;
 }
 
 export const SPECIAL_SERVERS: Record<string, SpecialServer> = {
@@ -87,6 +94,12 @@ export const SPECIAL_SERVERS: Record<string, SpecialServer> = {
   '81.10.250.10': { about: "ISP A's search/ads page for names that do not exist", https: 'none' },
   '81.10.99.99': { about: "ISP A's blockpage", https: 'none' },
   '82.20.99.99': { about: "ISP B's blockpage (blockpage.ispb-net.cn)", https: 'none' },
+  '82.20.200.10': {
+    about: "ISP B's content cache (:443 shows the cache's own certificate)",
+    https: 'foreign',
+    certName: 'cache.ispb-net.cn',
+    headers: { 'X-Cache': 'HIT', Via: '1.1 cache.ispb-net.cn' },
+  },
   '46.20.0.10': { about: 'a transparent proxy in a transit network (:80 and :443 passed to the origin)', https: 'none', forwardTo: '45.50.14.10' },
   '46.30.0.10': { about: 'a WAF edge that challenges the visitor', https: 'valid' },
   '46.40.0.10': { about: 'an unrelated shared-hosting site', https: 'none' },
@@ -94,6 +107,8 @@ export const SPECIAL_SERVERS: Record<string, SpecialServer> = {
   '91.200.16.10': { about: 'a frameset overlay (site in a frame + floating ad)', https: 'none' },
   '91.200.22.10': { about: 'a phishing clone (self-signed certificate for the domain)', https: 'self-signed' },
   '91.200.23.10': { about: 'a forced .apk download', https: 'none' },
+  '91.200.41.10': { about: 'a meta-refresh ad redirector', https: 'none' },
+  '91.200.42.10': { about: 'an impersonating server (certificate for the domain from an unknown CA, fake update page)', https: 'untrusted' },
   '91.200.66.6': { about: 'a parking page on a threat-listed address', https: 'none' },
   '93.100.0.10': { about: 'the ad network landing site (promo-deals.cn)', https: 'none' },
   '93.100.0.20': { about: 'the ad network script host', https: 'none' },

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createTestCa, issueSelfSigned } from '../../helpers/test-ca.ts';
+import { createTestCa, issueSelfSigned, issueUntrusted } from '../../helpers/test-ca.ts';
 import { ASN_TABLE, DNS, INJECTOR_IP, ISP_PLAN, ISPS, type Isp } from './addresses.ts';
 import { geoConf, ispResolverConf, nsdConf, publicResolverConf, zoneFiles } from './dns-config.ts';
 import { isAlive, Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
@@ -119,13 +119,11 @@ export class HijackLab {
     const plan = webPlan();
     const ca = createTestCa('Vantage Lab CA');
     write(join(dir, 'tls/ca.pem'), ca.caPem);
-    const valid = ca.issue(plan.validNames);
-    write(join(dir, 'tls/valid.pem'), valid.cert);
-    write(join(dir, 'tls/valid.key'), valid.key);
-    if (plan.selfSignedNames.length > 0) {
-      const self = issueSelfSigned(plan.selfSignedNames);
-      write(join(dir, 'tls/self-signed.pem'), self.cert);
-      write(join(dir, 'tls/self-signed.key'), self.key);
+    const issuers = { valid: ca.issue, 'self-signed': issueSelfSigned, untrusted: issueUntrusted, foreign: ca.issue };
+    for (const { file, mode, names } of plan.certs) {
+      const pair = issuers[mode](names);
+      write(join(dir, `tls/${file}.pem`), pair.cert);
+      write(join(dir, `tls/${file}.key`), pair.key);
     }
     const core = coreNginx(plan, dir);
     write(join(dir, 'nginx-core.conf'), core.conf);

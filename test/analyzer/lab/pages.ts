@@ -94,6 +94,13 @@ export function pageFor(page: Page, ctx: PageContext): PageSpec {
         http: 'error_page 403 /challenge.html; location = /challenge.html { internal; } '
           + `location / { if ($remote_addr ~ "^82\\.20\\.") { return 403; } ${STATIC} }`,
       };
+    case 'meta-refresh':
+      return files(simpleHtml('Loading...', ['Please wait...'], `<meta http-equiv="refresh" content="0;url=http://promo-deals.cn/landing?ref=${host}">`));
+    case 'fake-update':
+      return files(simpleHtml('Security update required', [
+        'Your banking app is out of date. Install the security update to continue.',
+        '<p><a href="http://collect.evil-lab.ru/BankLab-Security-Update.apk">Install the update</a></p>',
+      ]));
     case 'unrelated':
       return files(simpleHtml('Welcome to RandomHost', [
         'This is the default page of a shared hosting account. The owner has not uploaded a site yet.',

@@ -50,7 +50,7 @@ export type Page =
   | 'origin' | 'origin-old' | 'origin-ad-injected' | 'origin-dynamic' | 'origin-ab-test'
   | 'bank-login' | 'phishing-clone' | 'download-page' | 'apk' | 'https-redirect'
   | 'ad-redirect' | 'frameset' | 'parking' | 'isp-search' | 'blockpage' | 'challenge' | 'unrelated'
-  | 'origin-challenging-isp-b';
+  | 'origin-challenging-isp-b' | 'meta-refresh' | 'fake-update';
 
 export interface Scenario {
   name: string;
@@ -69,8 +69,11 @@ export interface Scenario {
   originPage?: Page;
   /** The host's origin/edge addresses have no :443 (a plain-HTTP site). */
   httpOnly?: boolean;
-  /** An on-path box in ISP B rewrites port-80 traffic to the host's authoritative addresses. */
-  onPath?: 'inject' | 'redirect';
+  /**
+   * An on-path box in ISP B rewrites port-80 traffic to the host's authoritative addresses: adds an
+   * external ad script, adds an inline script (a "data usage" pop-up), or answers a 302.
+   */
+  onPath?: 'inject' | 'inject-inline' | 'redirect';
   /** Probes that run the task (default A and B). */
   probes?: Isp[];
   /** The customer's expectations in the task (`dns.expect`). */
@@ -304,6 +307,69 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'resolver-down', host: 'status.shoplab.com', about: "ISP C's only resolver is stopped before round 2 (its canary fails too)",
     dns: [a('status.shoplab.com', '45.50.36.10')], probes: ['C'],
     expect: { C: { round1: is('consistent'), round2: is('resolver_failure') } },
+  },
+  // ── more traps and signals ─────────────────────────────────────────────────────────────────
+  {
+    name: 'cdn-shared-news', host: 'cdn.newslab.net', trap: 'a CDN edge answering for many domains (prevalence)',
+    about: "another customer of the same CDN: ISP A's edge 45.60.1.10 now answers for three unrelated sites",
+    dns: [
+      cname('cdn.newslab.net', 'newslab.cdnfast.net'),
+      { name: 'newslab.cdnfast.net', answer: { a: ['45.60.0.12'] }, views: { A: { a: ['45.60.1.10'] } } },
+    ],
+    expect: { A: is('cdn_variance') },
+  },
+  {
+    name: 'cdn-shared-bank', host: 'static.banklab.org', trap: 'a CDN edge answering for many domains (prevalence)',
+    about: 'a third customer on the same CDN edge in ISP A',
+    dns: [
+      cname('static.banklab.org', 'banklab.cdnfast.net'),
+      { name: 'banklab.cdnfast.net', answer: { a: ['45.60.0.13'] }, views: { A: { a: ['45.60.1.10'] } } },
+    ],
+    expect: { A: is('cdn_variance') },
+  },
+  {
+    name: 'isp-cache-foreign-cert', host: 'live.newslab.net', about: "ISP B answers its own cache: same page on :80, the cache's own certificate on :443",
+    dns: [a('live.newslab.net', '45.50.43.10')], resolvers: { B: { a: ['82.20.200.10'] } }, serve: { '82.20.200.10': 'origin' },
+    expect: { B: is('isp_cache') },
+  },
+  {
+    name: 'http-inject-inline', host: 'outlet.shoplab.com', about: "consistent DNS; ISP B's on-path box adds an inline script (a data-usage pop-up) to port-80 pages",
+    dns: [a('outlet.shoplab.com', '45.50.44.10')], onPath: 'inject-inline',
+    expect: { B: is('ad_injection', 'vector=http') },
+  },
+  {
+    name: 'meta-refresh', host: 'shop.newslab.net', about: 'ISP A answers a box whose page meta-refreshes to a promo domain',
+    dns: [a('shop.newslab.net', '45.50.41.10')], resolvers: { A: { a: ['91.200.41.10'] } }, serve: { '91.200.41.10': 'meta-refresh' },
+    expect: { A: is('ad_hijack', 'vector=dns') },
+  },
+  {
+    name: 'impersonation', host: 'update.banklab.org',
+    about: 'ISP B answers a server with a certificate for the domain from an unknown CA and a fake "update your app" page',
+    dns: [a('update.banklab.org', '45.50.42.10')], resolvers: { B: { a: ['91.200.42.10'] } }, serve: { '91.200.42.10': 'fake-update' },
+    expect: { B: is('malicious') },
+  },
+  {
+    name: 'ghost-block', host: 'rand-z8p2m.newslab.net', about: 'a name that does not exist; ISP B answers its blockpage address anyway',
+    dns: [], resolvers: { B: { a: ['82.20.99.99'] } }, serve: { '82.20.99.99': 'blockpage' },
+    expect: { B: is('blocked') },
+  },
+  {
+    name: 'declared-ip', host: 'backup.shoplab.com', about: "ISP A answers the customer's declared standby address (another provider), not in DNS",
+    dns: [a('backup.shoplab.com', '45.50.45.10')], resolvers: { A: { a: ['46.40.0.20'] } },
+    task: { ips: ['46.40.0.20'] },
+    expect: {},
+  },
+  {
+    name: 'declared-cidr', host: 'eu.shoplab.com', about: "ISP B answers an address in the customer's declared range at another provider",
+    dns: [a('eu.shoplab.com', '45.50.46.10')], resolvers: { B: { a: ['46.40.1.20'] } },
+    task: { cidrs: ['46.40.1.0/24'] },
+    expect: {},
+  },
+  {
+    name: 'declared-asn', host: 'assets.banklab.org', about: "ISP B answers an edge of a CDN the customer declared by ASN (no CNAME), valid certificate",
+    dns: [a('assets.banklab.org', '45.50.47.10')], resolvers: { B: { a: ['45.70.0.30'] } },
+    task: { asns: [62400] },
+    expect: { B: is('cdn_variance') },
   },
   // ── challenge, suspicious ──────────────────────────────────────────────────────────────────
   {

@@ -15,11 +15,24 @@ export interface SiteAddress {
   pages: Map<string, PageSpec>;
 }
 
+export interface CertSpec {
+  file: string;
+  mode: Exclude<HttpsMode, 'none'>;
+  names: string[];
+}
+
+/**
+ * The certificate an address shows for a host: a site's own (one per registrable domain, from the
+ * lab CA — a CDN edge holds its customers' certificates), or the one of the server's kind.
+ */
+export function certFile(mode: HttpsMode, host: string): string {
+  return mode === 'valid' ? `valid-${host.split('.').slice(-2).join('-')}` : mode;
+}
+
 export interface WebPlan {
   sites: Map<string, SiteAddress>;
-  /** Host names that need a certificate from the lab CA / a self-signed one. */
-  validNames: string[];
-  selfSignedNames: string[];
+  /** The certificates to make: file stem (under tls/), kind (see HttpsMode), names. */
+  certs: CertSpec[];
   /** iptables argument lists for the core and for ISP B's namespace. */
   coreIptables: string[][];
   ispbIptables: string[][];
@@ -92,10 +105,13 @@ export function webPlan(): WebPlan {
   for (const s of SCENARIOS) {
     if (!s.onPath) continue;
     for (const ip of hostAddresses(s)) {
-      const body = s.onPath === 'inject'
-        ? `location / { proxy_pass http://${ip}:80; proxy_bind ${INJECTOR_IP}; proxy_set_header Host $host; proxy_set_header Accept-Encoding ""; `
-          + `sub_filter_once on; sub_filter '</head>' '<script src="http://ad.adnet-partner.cn/inj.js"></script></head>'; }`
-        : 'location / { return 302 http://promo-deals.cn/landing?src=ispb; }';
+      const insert = s.onPath === 'inject'
+        ? '<script src="http://ad.adnet-partner.cn/inj.js"></script>'
+        : '<script>if(!sessionStorage.seen){sessionStorage.seen=1;alert(`You have used 80% of your monthly data.`)}</script>';
+      const body = s.onPath === 'redirect'
+        ? 'location / { return 302 http://promo-deals.cn/landing?src=ispb; }'
+        : `location / { proxy_pass http://${ip}:80; proxy_bind ${INJECTOR_IP}; proxy_set_header Host $host; proxy_set_header Accept-Encoding ""; `
+          + `sub_filter_once on; sub_filter '</head>' '${insert}</head>'; }`;
       injectorServers.push(`server { listen ${INJECTOR_IP}:${port}; ${body} }`);
       // Only the probe's own traffic: the box's upstream connections come from its own address.
       ispbIptables.push(['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '!', '-s', INJECTOR_IP, '-d', ip, '--dport', '80', '-j', 'DNAT', '--to-destination', `${INJECTOR_IP}:${port}`]);
@@ -103,8 +119,25 @@ export function webPlan(): WebPlan {
     }
   }
 
-  const namesOf = (mode: HttpsMode) => [...new Set([...sites.values()].filter((x) => x.https === mode).flatMap((x) => [...x.pages.keys()]))].sort();
-  return { sites, validNames: namesOf('valid'), selfSignedNames: namesOf('self-signed'), coreIptables, ispbIptables, injectorServers };
+  const certs = new Map<string, CertSpec>();
+  for (const site of sites.values()) {
+    if (site.https === 'none') continue;
+    const hosts = site.https === 'foreign' ? [SPECIAL_SERVERS[site.ip]?.certName ?? `server-${site.ip}.lab`] : [...site.pages.keys()];
+    for (const host of hosts) {
+      const file = certFile(site.https, host);
+      if (!certs.has(file)) certs.set(file, { file, mode: site.https, names: [] });
+      const names = certs.get(file)!.names;
+      if (!names.includes(host)) names.push(host);
+    }
+  }
+  for (const c of certs.values()) c.names.sort();
+  return {
+    sites,
+    certs: [...certs.values()].sort((x, y) => x.file.localeCompare(y.file)),
+    coreIptables,
+    ispbIptables,
+    injectorServers,
+  };
 }
 
 function nginxMain(dir: string, name: string, servers: string[]): string {
@@ -135,7 +168,10 @@ ${servers.map((s) => `  ${s}`).join('\n')}
 export function coreNginx(plan: WebPlan, dir: string): { conf: string; files: Record<string, string | Buffer> } {
   const servers: string[] = [];
   const files: Record<string, string | Buffer> = {};
-  const cert = (mode: HttpsMode) => `ssl_certificate ${dir}/tls/${mode}.pem; ssl_certificate_key ${dir}/tls/${mode}.key;`;
+  const cert = (mode: HttpsMode, host: string) => {
+    const file = certFile(mode, mode === 'foreign' ? '' : host);
+    return `ssl_certificate ${dir}/tls/${file}.pem; ssl_certificate_key ${dir}/tls/${file}.key;`;
+  };
   for (const site of plan.sites.values()) {
     const tls = site.https !== 'none';
     servers.push(`server { listen ${site.ip}:80 default_server;${tls ? ` listen ${site.ip}:443 ssl default_server; ssl_reject_handshake on;` : ''} return 404; }`);
@@ -145,7 +181,7 @@ export function coreNginx(plan: WebPlan, dir: string): { conf: string; files: Re
       for (const [file, content] of Object.entries(spec.files)) files[`${root}/${file}`] = content;
       const common = `server_name ${host}; root ${dir}/${root}; ${headers}`;
       servers.push(`server { listen ${site.ip}:80; ${common} ${spec.http} }`);
-      if (tls) servers.push(`server { listen ${site.ip}:443 ssl; ${cert(site.https)} ${common} ${spec.https ?? spec.http} }`);
+      if (tls) servers.push(`server { listen ${site.ip}:443 ssl; ${cert(site.https, host)} ${common} ${spec.https ?? spec.http} }`);
     }
   }
   return { conf: nginxMain(dir, 'core', servers), files };
