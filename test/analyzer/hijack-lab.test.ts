@@ -45,6 +45,17 @@ lab('the lab comes up and every probe runs two rounds', async (state) => {
   assert.is(state.records.length, want, 'one record per scenario, probe and round');
 });
 
+lab('nothing can leave the lab: no namespace has a route to the host or beyond', (state) => {
+  assert.ok(state.lab, 'the lab did not start');
+  // `ip route get` only looks the route up; nothing is sent.
+  for (const ns of Object.values(state.lab.ns)) {
+    assert.not.match(sh('ip', ['-n', ns, 'route', 'show']), /default/, `${ns} has a default route`);
+    for (const outside of ['10.255.255.53', '1.1.1.1', '192.168.1.1']) {
+      assert.throws(() => sh('ip', ['-n', ns, 'route', 'get', outside]), /unreachable/i, `${ns} has a route to ${outside}`);
+    }
+  }
+});
+
 const sameAnswer = (got: { ips: string[]; failure: string | null }, want: ExpectedAnswer) =>
   'ips' in want ? got.failure === null && JSON.stringify([...got.ips].sort()) === JSON.stringify(want.ips) : got.failure !== null && (want.failure === 'any' || got.failure === want.failure);
 
