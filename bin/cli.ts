@@ -12,6 +12,8 @@ Commands:
   collector consume results and heartbeats from NATS JetStream into ClickHouse
   analyze   classify dns records (JSON lines) into hijack verdicts (JSON lines)
   api       the query API (availability, hijack verdicts, alarms, fleet, tasks) and dashboard; keys
+  notifier  deliver alarm events to webhooks, Slack, DingTalk, WeCom, Feishu, PagerDuty, Alertmanager
+  alarms    check an alarm config, or send a test message to a channel
   up        run the whole pipeline on this machine with embedded defaults
   help      show this help`;
 
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   collector: async () => (await import('@vantage/collector/cli')).collectorCommand,
   analyze: async () => (await import('@vantage/analyzer/commands/analyze')).analyzeCommand,
   api: async () => (await import('@vantage/analyzer/commands/api')).apiCommand,
+  notifier: async () => (await import('@vantage/analyzer/commands/notifier')).notifierCommand,
+  alarms: async () => (await import('@vantage/analyzer/commands/alarms')).alarmsCommand,
   up: async () => (await import('./up.ts')).upCommand,
 };
 
