@@ -110,10 +110,6 @@ export class HijackLab {
     }
   }
 
-  get round(): number {
-    return this.#round;
-  }
-
   #writeConfigs(): void {
     const { dir } = this;
     const plan = webPlan();
