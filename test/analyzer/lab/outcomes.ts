@@ -83,6 +83,7 @@ export function accuracyTable(scores: ClassScore[]): string {
 /** One line per scenario and probe: expected vs. actual in each round. */
 export function scenarioTable(outcomes: Outcome[]): string {
   const lines: string[] = [];
+  const width = Math.max(...SCENARIOS.map((s) => s.name.length));
   for (const s of SCENARIOS) {
     for (const isp of ISPS) {
       const mine = outcomes.filter((o) => o.scenario === s && o.isp === isp).sort((x, y) => x.round - y.round);
@@ -92,7 +93,7 @@ export function scenarioTable(outcomes: Outcome[]): string {
         const ok = problemsOf(o).length === 0;
         return `r${o.round} ${describeExpected(o.expected)}${ok ? ' ✓' : ` ✗ got ${got}`}`;
       });
-      lines.push(`${s.name.padEnd(18)} ${isp}  ${cells.join('   ')}`);
+      lines.push(`${s.name.padEnd(width)} ${isp}  ${cells.join('   ')}`);
     }
   }
   return lines.join('\n');
