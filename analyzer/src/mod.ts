@@ -5,7 +5,7 @@
 // Hijack classification: the verdict, ground truth, settings and the pure classifier.
 export * from './classify/verdict.ts';
 export { classifyRecord, classifyRecords, sortVerdicts, type ClassifyOptions } from './classify/classifier.ts';
-export { GroundTruth, type TruthStatus, type ControlPage } from './classify/ground-truth.ts';
+export { GroundTruth, type TruthStatus } from './classify/ground-truth.ts';
 export { Expectations, type Expectation, type ExpectBlock } from './classify/expectations.ts';
 export {
   DEFAULT_SETTINGS, defaultSettings, parseAnalyzerSettings, SettingsError, type AnalyzerSettings,

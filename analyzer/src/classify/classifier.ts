@@ -130,7 +130,8 @@ export interface ClassifyOptions {
  * Verdicts come sorted by task, target, round, probe, resolver and record.
  */
 export function classifyRecords(records: readonly ResultRecord[], options: ClassifyOptions = {}): Verdict[] {
-  const gt = new GroundTruth({ controlsKeepMs: Number.POSITIVE_INFINITY, ...options.settings });
+  // A batch keeps every moment's pages and canaries: its records may span any time.
+  const gt = new GroundTruth({ ...options.settings, controlsKeepMs: Number.POSITIVE_INFINITY });
   for (const record of records) gt.observe(record);
   const verdicts: Verdict[] = [];
   for (const record of records) verdicts.push(...classifyRecord(record, gt, options.expectations));

@@ -8,7 +8,7 @@ import { referenceAnswer, type Answer } from './answers.ts';
 import type { Expectation } from './expectations.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { canonicalIp } from './ip.ts';
-import { addControls, emptyControls, schemeOf, verified, withControls, type Controls } from './pages.ts';
+import { hasContent, schemeOf, verified, withControls, type Controls } from './pages.ts';
 import type { AnalyzerSettings } from './settings.ts';
 import type { VerdictClass, VerdictFlag } from './verdict.ts';
 
@@ -87,17 +87,15 @@ export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expe
     referenceNx,
     suspectPages,
     referencePages,
+    // The record's own verified pages are in the fleet's set already (observe before classify).
     dnsControls() {
-      dnsControls ??= withControls(gt.fleetControls(record.target, at), referencePages);
+      dnsControls ??= withControls(gt.fleetControls(record.target, at), referencePages.filter((p) => !verified(p) && hasContent(p)));
       return dnsControls;
     },
     pathControls() {
       if (pathControls) return pathControls;
-      const own = referencePages.filter((p) => verified(p) && schemeOf(p) === 'https');
       const fleet = gt.fleetControls(record.target, at);
-      pathControls = own.length > 0 || fleet.pages.length > 0
-        ? withControls(fleet, own)
-        : addControls(emptyControls(), gt.fleetControls(record.target, at, record.probe_isp).pages);
+      pathControls = fleet.pages.length > 0 ? fleet : gt.fleetControls(record.target, at, record.probe_isp);
       return pathControls;
     },
   };

@@ -128,12 +128,12 @@ pruning('records a week later push old answers out by themselves; prune(now) doe
   assert.is(gt.domainCount, 0);
 });
 
-pruning('control pages and canaries are kept only for controlsKeepMs', () => {
+pruning('control pages are kept only for controlsKeepMs', () => {
   const gt = new GroundTruth({ controlsKeepMs: 10 * M });
   gt.observe(at(T0, ['45.60.1.1'], { evidence: [{ ip: '45.60.1.1', role: 'reference' }] }));
-  assert.is(gt.controlPages(NAME, T0, 'another-record').length, 2);
+  assert.is(gt.fleetControls(NAME, T0).pages.length, 1, 'the verified https page');
   gt.prune(T0 + 30 * M);
-  assert.is(gt.controlPages(NAME, T0, 'another-record').length, 0);
+  assert.is(gt.fleetControls(NAME, T0).pages.length, 0);
   assert.is(gt.ipStatus(NAME, '45.60.1.1', T0 + 30 * M), 'current', 'reference answers stay');
 });
 
@@ -143,14 +143,19 @@ pruning.run();
 
 const moments = suite('GroundTruth moments: controls, canaries, prevalence');
 
-moments('control pages: verified or reference pages of other records at the same moment', () => {
+moments('fleet controls: verified pages of every ISP; other reference pages of other ISPs; deduplicated; same moment only', () => {
   const gt = new GroundTruth();
-  const r = at(T0, ['45.60.1.1'], { evidence: [{ ip: '45.60.1.1', role: 'reference', https: { ...ORIGIN, tls: 'self-signed' } }, { ip: '45.61.0.1', https: { ...ORIGIN, tls: 'foreign' } }] });
-  gt.observe(r);
-  assert.is(gt.controlPages(NAME, T0, r.id).length, 0, 'the record itself is excluded');
-  const pages = gt.controlPages(NAME, T0 + 30_000, 'x');
-  assert.equal(pages.map((p) => [p.page.ip, p.page.url.split(':')[0]]), [['45.60.1.1', 'http'], ['45.60.1.1', 'https']]);
-  assert.is(gt.controlPages(NAME, T0 + 10 * M, 'x').length, 0, 'another moment');
+  gt.observe(at(T0, ['45.60.1.1'], { evidence: [{ ip: '45.60.1.1', role: 'reference', https: { ...ORIGIN, tls: 'self-signed' } }, { ip: '45.61.0.1', https: { ...ORIGIN, tls: 'foreign' } }] }));
+  assert.is(gt.fleetControls(NAME, T0).pages.length, 0, 'nothing verified');
+  const others = gt.fleetControls(NAME, T0 + 30_000, 'unicom');
+  assert.equal(others.pages.map((p) => [p.ip, p.url.split(':')[0]]), [['45.60.1.1', 'http'], ['45.60.1.1', 'https']]);
+  assert.is(gt.fleetControls(NAME, T0, 'telecom').pages.length, 0, 'not the asking ISP\'s own');
+  for (const probeId of ['p2', 'p3', 'p4']) gt.observe(at(T0 + 1000, ['45.60.1.1'], { probeId, evidence: [{ ip: '45.60.1.1', role: 'reference' }] }));
+  const verifiedSet = gt.fleetControls(NAME, T0);
+  assert.is(verifiedSet.pages.length, 1, 'three identical verified pages are one control…');
+  assert.equal(verifiedSet.counts, [3], '…standing for three fetches');
+  assert.ok(verifiedSet.hosts.has('cdn.jsdelivr.net'));
+  assert.is(gt.fleetControls(NAME, T0 + 10 * M).pages.length, 0, 'another moment');
 });
 
 moments('canary: other targets of the same probe and resolver near the moment', () => {

@@ -5,28 +5,20 @@
  * the same truth:
  * - per domain: the fleet's reference answers (IPs, CNAME names, NXDOMAIN) over `history`, so a
  *   load-balancer pool or GeoDNS answers seen by any probe count; IPs that presented a verified
- *   certificate for the domain; other probes' fetched pages at the same moment (controls);
+ *   certificate for the domain; the fleet's fetched pages by moment (controls, deduplicated);
  * - per probe × resolver: which targets it answered or failed at each moment (canaries, rule 1);
  * - per ISP × IP: the unrelated sites the ISP's resolvers sent to that IP (prevalence, rule 11).
  */
-import type { EvidenceFetch, ResultRecord } from '@vantage/probe';
+import type { ResultRecord } from '@vantage/probe';
 import { localAnswers, referenceAnswer, type Outcome } from './answers.ts';
 import { normName, siteOf } from './domains.ts';
 import { canonicalIp } from './ip.ts';
-import { addControls, emptyControls, hasContent, verified, type Controls } from './pages.ts';
+import { addControls, emptyControls, hasContent, mergeControls, verified, type Controls } from './pages.ts';
 import { SeenTimes } from './seen-times.ts';
 import { defaultSettings, type AnalyzerSettings } from './settings.ts';
 
 /** Where an IP stands for a domain at a moment. */
 export type TruthStatus = 'current' | 'stale' | 'history' | 'later' | 'none';
-
-export interface ControlPage {
-  at: number;
-  recordId: string;
-  probeId: string;
-  isp: string;
-  page: EvidenceFetch;
-}
 
 interface Moment {
   at: number;
@@ -41,15 +33,16 @@ interface DomainTruth {
   cnames: Map<string, SeenTimes>;
   nx: SeenTimes;
   tlsVerified: Map<string, SeenTimes>;
-  /** Other probes' pages, sorted by time. */
-  pages: ControlPage[];
+  /** Control pages by moment (`momentMs` buckets): verified pages, and other reference pages by ISP. */
+  pages: Map<number, { verified: Controls; byIsp: Map<string, Controls> }>;
   /** Local outcomes of every probe for this domain, sorted by time (target-specific failures). */
   outcomes: Moment[];
   version: number;
   cache: { at: number; version: number; current: string[] } | null;
-  /** Cached fleet control sets by window, kept up to date as pages arrive. */
-  controls: Map<string, { from: number; to: number; otherThanIsp: string | null; controls: Controls }>;
 }
+
+/** Prevalence is counted up to this many sites. */
+export const PREVALENCE_BOUND = 100;
 
 const roundOf = (record: ResultRecord) => Date.parse(record.scheduled_at);
 const startOf = (record: ResultRecord) => Date.parse(record.started_at);
@@ -131,12 +124,17 @@ export class GroundTruth {
     for (const page of dns.keys.evidence ?? []) {
       const ip = canonicalIp(page.ip);
       if (page.tls?.verified) seen(domain.tlsVerified, ip, this.settings.currentMs).add(round);
-      // Controls: pages the path cannot have changed (verified TLS) and reference-IP pages.
-      if (page.tls?.verified || page.role === 'reference') {
-        const control = { at, recordId: dns.id, probeId: dns.probe_id, isp: dns.probe_isp, page };
-        insertByTime(domain.pages, control);
-        for (const entry of domain.controls.values()) {
-          if (at >= entry.from && at <= entry.to && fitsControls(control, entry.otherThanIsp)) addControls(entry.controls, [page]);
+      // Controls: pages the path cannot have changed (verified TLS), and the other pages through a
+      // reference IP (controls for other ISPs when a site has no https).
+      if (page.tls?.verified || (page.role === 'reference' && hasContent(page))) {
+        const bucket = Math.floor(at / this.settings.momentMs);
+        let sets = domain.pages.get(bucket);
+        if (!sets) domain.pages.set(bucket, (sets = { verified: emptyControls(), byIsp: new Map() }));
+        if (verified(page)) addControls(sets.verified, [page]);
+        else {
+          let own = sets.byIsp.get(dns.probe_isp);
+          if (!own) sets.byIsp.set(dns.probe_isp, (own = emptyControls()));
+          addControls(own, [page]);
         }
       }
     }
@@ -159,11 +157,11 @@ export class GroundTruth {
       pruneMap(d.cnames);
       pruneMap(d.tlsVerified);
       d.nx.prune(history);
-      dropBefore(d.pages, moments);
+      const m = this.settings.momentMs;
+      for (const bucket of d.pages.keys()) if ((bucket + 2) * m < moments) d.pages.delete(bucket);
       dropBefore(d.outcomes, moments);
       d.cache = null;
-      d.controls.clear();
-      if (d.ips.size === 0 && d.cnames.size === 0 && d.tlsVerified.size === 0 && d.nx.empty && d.pages.length === 0 && d.outcomes.length === 0) {
+      if (d.ips.size === 0 && d.cnames.size === 0 && d.tlsVerified.size === 0 && d.nx.empty && d.pages.size === 0 && d.outcomes.length === 0) {
         this.#domains.delete(name);
       }
     }
@@ -189,7 +187,7 @@ export class GroundTruth {
     let d = this.#domains.get(key);
     if (!d) {
       const merge = this.settings.currentMs;
-      d = { ips: new Map(), cnames: new Map(), nx: new SeenTimes(merge), tlsVerified: new Map(), pages: [], outcomes: [], version: 0, cache: null, controls: new Map() };
+      d = { ips: new Map(), cnames: new Map(), nx: new SeenTimes(merge), tlsVerified: new Map(), pages: new Map(), outcomes: [], version: 0, cache: null };
       this.#domains.set(key, d);
     }
     return d;
@@ -246,38 +244,22 @@ export class GroundTruth {
     return times !== undefined && times.within(round - this.settings.staleMs, round + this.settings.currentMs);
   }
 
-  /** Pages other records fetched for `target` at the same moment. */
-  controlPages(target: string, at: number, excludeRecordId: string): ControlPage[] {
-    const d = this.#domains.get(normName(target));
-    if (!d) return [];
-    const out: ControlPage[] = [];
-    for (const p of between(d.pages, at - this.settings.momentMs, at + this.settings.momentMs)) {
-      if (p.recordId !== excludeRecordId) out.push(p);
-    }
-    return out;
-  }
-
   /**
-   * Other probes' pages at the same moment as a deduplicated control set: pages whose TLS
-   * verified (`otherThanIsp` null), or reference pages from ISPs other than `otherThanIsp`.
-   * "The same moment" is the window of `momentMs` holding `at` and its two neighbours; the set
-   * is cached, and pages arriving later are added to it.
+   * The fleet's pages at the same moment as a deduplicated control set: pages whose TLS verified
+   * (`otherThanIsp` null), or the other reference pages of ISPs other than `otherThanIsp`. "The
+   * same moment" is the `momentMs` window holding `at` and its two neighbours.
    */
   fleetControls(target: string, at: number, otherThanIsp: string | null = null): Controls {
     const d = this.#domains.get(normName(target));
-    if (!d) return emptyControls();
-    const m = this.settings.momentMs;
-    const bucket = Math.floor(at / m);
-    const key = `${bucket}\n${otherThanIsp ?? ''}`;
-    const cached = d.controls.get(key);
-    if (cached) return cached.controls;
-    const from = (bucket - 1) * m;
-    const to = (bucket + 2) * m - 1;
-    const controls = emptyControls();
-    for (const p of between(d.pages, from, to)) if (fitsControls(p, otherThanIsp)) addControls(controls, [p.page]);
-    if (d.controls.size > 64) d.controls.clear();
-    d.controls.set(key, { from, to, otherThanIsp, controls });
-    return controls;
+    const sets: Controls[] = [];
+    const bucket = Math.floor(at / this.settings.momentMs);
+    for (let b = bucket - 1; d && b <= bucket + 1; b++) {
+      const found = d.pages.get(b);
+      if (!found) continue;
+      if (otherThanIsp === null) sets.push(found.verified);
+      else for (const [isp, set] of found.byIsp) if (isp !== otherThanIsp) sets.push(set);
+    }
+    return mergeControls(sets);
   }
 
   /** Other targets the same probe asked the same resolver at the same moment: answered / not. */
@@ -308,7 +290,8 @@ export class GroundTruth {
 
   /**
    * Unrelated sites (other than `target`'s) the resolvers of `isp` sent to `ip` within the history
-   * window, not counting sites whose own references gave that IP (a big CDN serves many sites).
+   * window, not counting sites whose own references gave that IP (a big CDN serves many sites);
+   * counted up to PREVALENCE_BOUND.
    */
   prevalence(isp: string, ip: string, target: string, round: number): number {
     const sites = this.#prevalence.get(isp)?.get(ip);
@@ -316,9 +299,11 @@ export class GroundTruth {
     const own = siteOf(target);
     const from = round - this.settings.historyMs;
     const referenceSites = this.#referenceSites.get(ip);
+    // Counting stops at a bound: an ISP cache may front thousands of sites, and only "many" matters.
+    const bound = Math.max(this.settings.prevalenceMinDomains, PREVALENCE_BOUND);
     let count = 0;
     for (const [site, last] of sites) {
-      if (site !== own && last >= from && !(referenceSites?.has(site) ?? false)) count++;
+      if (site !== own && last >= from && !(referenceSites?.has(site) ?? false) && ++count >= bound) break;
     }
     return count;
   }
@@ -353,11 +338,6 @@ function statusOf(times: SeenTimes, round: number, s: AnalyzerSettings): TruthSt
   if (times.within(round - s.historyMs, round)) return 'history';
   if (times.within(round, round + s.historyMs)) return 'later';
   return 'none';
-}
-
-/** Verified pages (any ISP), or reference pages with content from another ISP. */
-function fitsControls(p: ControlPage, otherThanIsp: string | null): boolean {
-  return otherThanIsp === null ? verified(p.page) : p.isp !== otherThanIsp && p.page.role === 'reference' && hasContent(p.page);
 }
 
 function dropBefore<T extends { at: number }>(list: T[], before: number): void {

@@ -88,12 +88,10 @@ export interface Controls {
   formHosts: Set<string>;
   frames: boolean;
   keys: Map<string, number>;
-  /** The fetches already counted (one fetch can reach a set twice: the fleet's and the record's own). */
-  seen: Set<EvidenceFetch>;
 }
 
 export function emptyControls(): Controls {
-  return { pages: [], counts: [], hosts: new Set(), leave: new Set(), formHosts: new Set(), frames: false, keys: new Map(), seen: new Set() };
+  return { pages: [], counts: [], hosts: new Set(), leave: new Set(), formHosts: new Set(), frames: false, keys: new Map() };
 }
 
 function pageKey(p: EvidenceFetch): string {
@@ -104,8 +102,6 @@ function pageKey(p: EvidenceFetch): string {
 /** Adds pages to a control set (in place) and returns it. */
 export function addControls(controls: Controls, pages: Iterable<EvidenceFetch>): Controls {
   for (const p of pages) {
-    if (controls.seen.has(p)) continue;
-    controls.seen.add(p);
     const key = pageKey(p);
     const at = controls.keys.get(key);
     if (at !== undefined) {
@@ -126,14 +122,36 @@ export function addControls(controls: Controls, pages: Iterable<EvidenceFetch>):
   return controls;
 }
 
-/** A copy of `base` with `pages` added (the cached fleet set stays untouched). */
-export function withControls(base: Controls, pages: Iterable<EvidenceFetch>): Controls {
-  const added = [...pages].filter((p) => !base.seen.has(p));
-  if (added.length === 0) return base;
-  return addControls({
+/** A copy of `base` with `pages` added (the fleet's set stays untouched). */
+export function withControls(base: Controls, pages: readonly EvidenceFetch[]): Controls {
+  if (pages.length === 0) return base;
+  return addControls(copyControls(base), pages);
+}
+
+function copyControls(base: Controls): Controls {
+  return {
     pages: [...base.pages], counts: [...base.counts], hosts: new Set(base.hosts), leave: new Set(base.leave),
-    formHosts: new Set(base.formHosts), frames: base.frames, keys: new Map(base.keys), seen: new Set(),
-  }, added);
+    formHosts: new Set(base.formHosts), frames: base.frames, keys: new Map(base.keys),
+  };
+}
+
+/** One set out of several (counts of the same page add up); a single set is returned as it is. */
+export function mergeControls(sets: readonly Controls[]): Controls {
+  const nonEmpty = sets.filter((c) => c.pages.length > 0);
+  if (nonEmpty.length === 0) return emptyControls();
+  if (nonEmpty.length === 1) return nonEmpty[0];
+  const out = copyControls(nonEmpty[0]);
+  for (const set of nonEmpty.slice(1)) {
+    set.pages.forEach((p, i) => {
+      const at = out.keys.get(pageKey(p));
+      if (at !== undefined) out.counts[at] += set.counts[i];
+      else {
+        addControls(out, [p]);
+        out.counts[out.counts.length - 1] = set.counts[i];
+      }
+    });
+  }
+  return out;
 }
 
 /** Indexes of the controls to hold `suspect` against: same scheme with content, else any with content. */

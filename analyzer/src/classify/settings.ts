@@ -48,7 +48,7 @@ export const DEFAULT_SETTINGS: Readonly<AnalyzerSettings> = Object.freeze({
   prevalenceMinDomains: 3,
   blockedMinProbes: 2,
   momentMs: 90_000,
-  controlsKeepMs: 15 * 60_000,
+  controlsKeepMs: 5 * 60_000,
 });
 
 export function defaultSettings(overrides: Partial<AnalyzerSettings> = {}): AnalyzerSettings {
