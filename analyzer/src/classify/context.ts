@@ -50,8 +50,9 @@ export interface RecordContext {
 }
 
 export function recordContext(record: ResultRecord<'dns'>, gt: GroundTruth, expect: Expectation): RecordContext {
-  const round = Date.parse(record.scheduled_at);
-  const at = Date.parse(record.started_at);
+  // Times are free text on the wire: an unreadable one counts as 0 rather than poisoning lookups.
+  const round = Date.parse(record.scheduled_at) || 0;
+  const at = Date.parse(record.started_at) || 0;
   const reference = referenceAnswer(record);
   const fleetIps = gt.currentIps(record.target, round);
   const truthIps = new Set<string>(fleetIps);

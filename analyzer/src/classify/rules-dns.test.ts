@@ -254,3 +254,30 @@ bogons('a sinkhole IP the references do not give: blocked{sinkhole}', () => {
 });
 
 bogons.run();
+
+// --- hostile input ------------------------------------------------------------------------------
+
+const hostile = suite('hostile input');
+
+hostile('junk addresses, names, URLs and times give verdicts, never exceptions', () => {
+  const r = dnsRecord({
+    local: [{ ips: ['not-an-ip', '::ffff:999.1.1.1', '', '1.2.3.4.5'], cnames: ['', '..', 'x'.repeat(300)] }, { server: '', rcode: 'WEIRD', failure: 'dns_rcode' }],
+    reference: { ips: ['45.60.1.10', 'junk'], cnames: ['.'] },
+    evidence: [
+      { ip: 'not-an-ip', http: { status: 200, title: '\u0000'.repeat(10), redirects: [{ status: 302, location: 'javascript:alert(1)' }], meta: '//', scripts: ['::', 'http://'], frames: ['http://[::1'], forms: ['https://'], password: true, contentLength: 5, bytes: 6 }, https: { status: null, tls: 'self-signed' } },
+      { ip: '', role: 'reference', http: { status: 999 }, https: null },
+    ],
+  });
+  const bad = { ...r, scheduled_at: 'yesterday', started_at: '' } as typeof r;
+  for (const record of [r, bad]) {
+    const verdicts = judgeAll([record]);
+    assert.is(verdicts.length, 2);
+    for (const v of verdicts) {
+      assert.ok(typeof v.class === 'string' && typeof v.rule === 'string');
+      assert.ok(Number.isFinite(v.started_at_ms));
+      JSON.stringify(v);
+    }
+  }
+});
+
+hostile.run();
