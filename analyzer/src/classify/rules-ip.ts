@@ -68,7 +68,7 @@ function credentialForm(ctx: RecordContext, page: EvidenceFetch, controls: Contr
   const known = controls.formHosts;
   for (const origin of page.form_action_origins) {
     const host = hostOf(origin);
-    if (host && !sameSite(host, ctx.target) && !known.has(host) && !ctx.expect.scriptHosts.has(host)) return host;
+    if (host && !sameSite(host, ctx.target) && !known.has(host)) return host;
   }
   return null;
 }
