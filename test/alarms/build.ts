@@ -9,6 +9,7 @@ import { newRecordId } from '../../probe/src/run/record-id.ts';
 import { parseAlarmConfig } from '../../analyzer/src/alarms/config.ts';
 import type { VerdictInput } from '../../analyzer/src/alarms/engine.ts';
 import type { AlarmConfig } from '../../analyzer/src/alarms/rules.ts';
+import type { AlarmEvent } from '../../analyzer/src/alarms/event.ts';
 
 /** 2025-03-03 (a Monday) 12:00:00 UTC. */
 export const T0 = Date.UTC(2025, 2, 3, 12, 0, 0);
@@ -126,4 +127,37 @@ export function heartbeat(probe: ProbeSpec, atMs: number): Heartbeat {
 export function config(text: string): AlarmConfig {
   const raw = yaml.load(text) as Record<string, unknown>;
   return parseAlarmConfig({ channels: { ops: { type: 'webhook', url: 'http://127.0.0.1:9/hook' } }, ...raw }, 'test.yaml');
+}
+
+/** A valid alarm event of alarm number `n` (its fingerprint), for notifier tests. */
+export function event(n: number, kind: 'firing' | 'reminder' | 'resolved', o: { channels: string[]; seq?: number; notify?: boolean; nowMs?: number }): AlarmEvent {
+  const at = o.nowMs ?? Date.now();
+  const started = kind === 'resolved' ? at - 90_000 : at;
+  return {
+    schema: 1,
+    event_id: newRecordId(at),
+    kind,
+    seq: o.seq ?? (kind === 'resolved' ? 2 : 1),
+    fingerprint: n.toString(16).padStart(16, '0'),
+    rule_id: 'web-down',
+    rule_kind: 'availability',
+    severity: 'critical',
+    task_id: `web-${n}`,
+    target: `https://shop-${n}.test/`,
+    scope: 'region_isp',
+    region: 'cn-east',
+    isp: 'telecom',
+    probe_id: '',
+    labels: { team: 'web' },
+    summary: `success 0% of 6 results in 5m (alarm below 90%); 3 of 3 probes failing; connection_refused ×6`,
+    details: { success_ratio: 0 },
+    links: [],
+    started_at: new Date(started).toISOString(),
+    at: new Date(at).toISOString(),
+    duration_ms: kind === 'resolved' ? at - started : null,
+    resolve_reason: kind === 'resolved' ? 'recovered' : null,
+    notify: o.notify ?? true,
+    maintenance: null,
+    channels: o.channels,
+  };
 }

@@ -43,6 +43,8 @@ export interface Receiver {
   mode: Partial<Record<ChannelPath, Mode>> & { all?: Mode };
   /** Webhook secrets the receiver accepts (rotation: it may know only the old one). */
   webhookSecrets: string[];
+  /** A slow receiver: it records a message, then waits this long before answering. */
+  delayMs: number;
   urls: Record<ChannelPath, string>;
   close(): Promise<void>;
 }
@@ -64,7 +66,7 @@ export async function startReceiver(): Promise<Receiver> {
   const refused: Receiver['refused'] = [];
   const faulted: Receiver['faulted'] = [];
   const hanging = new Set<ServerResponse>();
-  const state: { mode: Receiver['mode']; webhookSecrets: string[] } = { mode: {}, webhookSecrets: [...SECRETS.webhook] };
+  const state: { mode: Receiver['mode']; webhookSecrets: string[]; delayMs: number } = { mode: {}, webhookSecrets: [...SECRETS.webhook], delayMs: 0 };
 
   const checks: Record<ChannelPath, (req: IncomingMessage, url: URL, raw: string, body: Record<string, unknown>) => { status: number; answer: unknown }> = {
     webhook(req, _url, raw, body) {
@@ -169,7 +171,8 @@ export async function startReceiver(): Promise<Receiver> {
         const accepted = status >= 200 && status < 300 && !(typeof answer === 'object' && answer !== null && (('errcode' in answer && answer.errcode !== 0) || ('code' in answer && answer.code !== 0)));
         if (accepted) received.push({ channel, atMs: Date.now(), headers: req.headers, url: req.url ?? '', body, raw });
         else refused.push({ channel, reason: JSON.stringify(answer) });
-        respond(res, status, answer);
+        if (state.delayMs > 0) setTimeout(() => respond(res, status, answer), state.delayMs);
+        else respond(res, status, answer);
       } catch (err) {
         const refusal = err instanceof Refusal ? err : new Refusal(400, { error: 'not JSON' }, (err as Error).message);
         refused.push({ channel, reason: refusal.message });
@@ -190,6 +193,12 @@ export async function startReceiver(): Promise<Receiver> {
     set mode(m) {
       state.mode = m;
       if (Object.values(m).every((v) => v !== 'hang')) for (const res of hanging) res.destroy();
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(ms) {
+      state.delayMs = ms;
     },
     get webhookSecrets() {
       return state.webhookSecrets;
@@ -215,6 +224,7 @@ export async function startReceiver(): Promise<Receiver> {
 }
 
 function respond(res: ServerResponse, status: number, answer: unknown): void {
+  if (res.destroyed) return;
   if (answer === null || answer === '') return void res.writeHead(status).end();
   if (typeof answer === 'string') return void res.writeHead(status, { 'content-type': 'text/plain' }).end(answer);
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));

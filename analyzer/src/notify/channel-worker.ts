@@ -149,7 +149,7 @@ export class ChannelWorker {
     const { request, answer, acceptance, durationMs } = await sendOnce(event, channel, { nowMs: atMs, externalUrl: this.#o.externalUrl, userAgent: this.#o.userAgent });
     const last = !acceptance.ok && (!acceptance.retry || attempt >= this.#maxAttempts());
     const outcome = acceptance.ok ? 'delivered' : last ? 'dead_letter' : 'failed';
-    deliveries.record({
+    await deliveries.record({
       atMs, event, channel: channel.name, channelType: channel.type, url: request.url, attempt, outcome,
       httpStatus: answer?.status ?? null, response: answer?.body ?? '', error: acceptance.ok ? '' : acceptance.detail, durationMs, notifier: this.#o.notifierId,
     });

@@ -96,8 +96,13 @@ export function deadLetterRow(d: DeadLetter) {
   };
 }
 
+interface QueuedRow {
+  row: ReturnType<typeof deliveryRow>;
+  written: () => void;
+}
+
 export class DeliveryLog {
-  #queue: ReturnType<typeof deliveryRow>[] = [];
+  #queue: QueuedRow[] = [];
   readonly #wake = new WakeSignal();
   #running: Promise<void> | null = null;
   #closing = false;
@@ -111,13 +116,21 @@ export class DeliveryLog {
     this.#running ??= this.#loop();
   }
 
-  record(attempt: Attempt): void {
+  /**
+   * Queues the attempt's row; resolves once it is written, or after `waitMs` (it stays queued and
+   * is written when ClickHouse takes it). The notifier waits before acking, so a crash loses at
+   * most the row of the delivery in hand.
+   */
+  record(attempt: Attempt, waitMs = 2000): Promise<void> {
     if (this.#queue.length >= MAX_QUEUED) {
-      this.#queue.shift();
+      this.#queue.shift()!.written();
       if (this.#dropped++ % 1000 === 0) this.log.warn('delivery log: ClickHouse is behind, dropping the oldest rows', { dropped: this.#dropped });
     }
-    this.#queue.push(deliveryRow(attempt));
-    this.#wake.notify();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      this.#queue.push({ row: deliveryRow(attempt), written: () => (clearTimeout(timer), resolve()) });
+      this.#wake.notify();
+    });
   }
 
   /** Writes a dead letter now; throws when ClickHouse does not take it (the caller keeps the message). */
@@ -149,7 +162,7 @@ export class DeliveryLog {
         await this.#wake.wait(1000);
         continue;
       }
-      await new Promise((r) => setTimeout(r, 100)); // gather a few rows per insert
+      await new Promise((r) => setTimeout(r, 5)); // gather the rows of channels sending at once
       try {
         await this.#flush();
         failures = 0;
@@ -164,14 +177,15 @@ export class DeliveryLog {
   }
 
   async #flush(): Promise<void> {
-    const rows = this.#queue.slice(0, 1000);
-    if (rows.length === 0) return;
+    const batch = this.#queue.slice(0, 1000);
+    if (batch.length === 0) return;
     try {
-      await this.ch.client.insert({ table: `${DATABASE}.${ALARM_DELIVERIES.name}`, values: rows, format: 'JSONEachRow' });
+      await this.ch.client.insert({ table: `${DATABASE}.${ALARM_DELIVERIES.name}`, values: batch.map((q) => q.row), format: 'JSONEachRow' });
     } catch (err) {
       throw toStoreError(err, `insert into ${ALARM_DELIVERIES.name}`);
     }
-    this.#queue.splice(0, rows.length);
+    this.#queue.splice(0, batch.length);
+    for (const q of batch) q.written();
     this.failingSince = null;
   }
 }
