@@ -143,6 +143,12 @@ for (const engine of ENGINE_NAMES) {
       assert.ok(lat[phase] && lat[phase].p50 > 0 && lat[phase].p50 <= lat[phase].p99, `${phase}: ${JSON.stringify(lat[phase])}`);
     }
     assert.is(lat.tls, null, 'plain http: no TLS phase');
+    const totalOnly = await apis[engine]!.acme.get('/v1/availability', { task: 'web-shop', series: false, latency: 'total', group_by: 'region', ...WHOLE });
+    assert.equal(Object.keys(totalOnly.body.groups[0].latency_ms), ['total']);
+    assert.equal(totalOnly.body.total.latency_ms.total, lat.total, 'the same percentiles');
+    const none = await apis[engine]!.acme.get('/v1/availability', { task: 'web-shop', latency: 'none', ...WHOLE });
+    assert.equal(none.body.total.latency_ms, {});
+    assert.is(none.body.total.checks, web.body.total.checks);
   });
 
   test(`${engine}: a quarter-hour zone and minute buckets read the minute rollup`, async ({ apis, fixture }) => {

@@ -1,7 +1,13 @@
 /**
- * SQL of availability queries (pure). Reads a rollup with the -Merge functions (or the raw table,
- * deduplicated with FINAL, with the same aggregates), for one plan of buckets. Every value from
- * the request goes through the escaping helpers; identifiers come from fixed lists here.
+ * SQL of availability queries (pure). One statement answers all three levels — per group and
+ * bucket ('series'), per group ('groups') and overall ('total'): an inner query merges the stored
+ * states once per group × bucket (`-MergeState`, or `-State` over raw rows), and the outer query
+ * folds those few states into each level, the rows repeated per level with ARRAY JOIN (18.16 has
+ * no GROUPING SETS or ROLLUP). The t-digest merges dominate the cost, and this way every stored
+ * state is merged once, not once per level.
+ *
+ * Every value from the request goes through the escaping helpers; identifiers come from the fixed
+ * lists here. Aliases never equal a column name (18.16 would read them as the column).
  */
 import { DATABASE, PHASE_COLUMNS, QUANTILES, sqlString, sqlTuple } from '@vantage/collector';
 import type { BucketPlan } from './buckets.ts';
@@ -22,6 +28,10 @@ export const GROUP_COLUMNS: Record<Grouping, readonly (readonly [string, string]
 export const PHASES = ['total', 'resolve', 'connect', 'tls', 'processing', 'transfer'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** Which latency percentiles to compute: every phase, the whole check only, or none. */
+export const LATENCIES = ['all', 'total', 'none'] as const;
+export type Latencies = (typeof LATENCIES)[number];
+
 export interface AvailabilityFilter {
   /** The task ids to read (already checked to belong to the tenant). */
   taskIds: readonly string[];
@@ -29,46 +39,69 @@ export interface AvailabilityFilter {
   kind?: string;
 }
 
-/** Aggregates over rollup states, or over raw rows. */
-function aggregates(raw: boolean): string[] {
-  const phases = PHASE_COLUMNS.map((c, i) => {
-    const name = PHASES[i + 1]!;
-    return raw
-      ? `quantilesTDigestIf(${QUANTILES})(assumeNotNull(${c}), isNotNull(${c})) AS q_${name}`
-      : `quantilesTDigestIfMerge(${QUANTILES})(${c.replace(/_ms$/, '_q')}) AS q_${name}`;
-  });
-  return raw
-    ? ['count() AS n_checks', 'sum(ok) AS n_ok', 'countIf(ok = 0) AS n_failed', `quantilesTDigest(${QUANTILES})(duration_ms) AS q_total`, ...phases]
-    : ['countMerge(checks) AS n_checks', 'sumMerge(successes) AS n_ok', 'countIfMerge(failures) AS n_failed', `quantilesTDigestMerge(${QUANTILES})(duration_q) AS q_total`, ...phases];
+/** Levels of a row in the answer. */
+export const LEVEL = { series: 0, groups: 1, total: 2 } as const;
+
+export function phasesOf(latencies: Latencies): readonly Phase[] {
+  return latencies === 'all' ? PHASES : latencies === 'total' ? ['total'] : [];
 }
 
-export type Level = 'series' | 'groups' | 'total';
+/** Inner aggregates: counts as numbers, latency as partial states. */
+function innerAggregates(raw: boolean, phases: readonly Phase[]): string[] {
+  const counts = raw
+    ? ['count() AS n_checks', 'sum(ok) AS n_ok', 'countIf(ok = 0) AS n_failed']
+    : ['countMerge(checks) AS n_checks', 'sumMerge(successes) AS n_ok', 'countIfMerge(failures) AS n_failed'];
+  const states = phases.map((phase) => {
+    if (phase === 'total') return raw ? `quantilesTDigestState(${QUANTILES})(duration_ms) AS s_total` : `quantilesTDigestMergeState(${QUANTILES})(duration_q) AS s_total`;
+    const column = PHASE_COLUMNS[PHASES.indexOf(phase) - 1]!;
+    return raw
+      ? `quantilesTDigestIfState(${QUANTILES})(assumeNotNull(${column}), isNotNull(${column})) AS s_${phase}`
+      : `quantilesTDigestIfMergeState(${QUANTILES})(${column.replace(/_ms$/, '_q')}) AS s_${phase}`;
+  });
+  return [...counts, ...states];
+}
 
-/**
- * One query: per group and bucket ('series'), per group ('groups'), or over everything ('total').
- * `limit` caps the rows (the caller asks for one more than it accepts, to detect overflow).
- */
-export function availabilitySql(plan: BucketPlan, filter: AvailabilityFilter, grouping: Grouping, level: Level, limit?: number): string {
+export interface AvailabilitySqlOptions {
+  grouping: Grouping;
+  series: boolean;
+  latencies: Latencies;
+  /** Most rows returned (the caller checks the series against its own bound). */
+  limit: number;
+}
+
+export function availabilitySql(plan: BucketPlan, filter: AvailabilityFilter, o: AvailabilitySqlOptions): string {
   if (filter.taskIds.length === 0) throw new Error('availabilitySql: no task ids');
   const raw = plan.source.table === 'results';
-  const groups = level === 'total' ? [] : GROUP_COLUMNS[grouping];
-  const select = [
-    ...groups.map(([name, column]) => `${column} AS g_${name}`),
-    ...(level === 'series' ? [`${plan.keySql} AS b`] : []),
-    ...aggregates(raw),
-  ];
+  const groups = GROUP_COLUMNS[o.grouping];
+  const phases = phasesOf(o.latencies);
+  const innerKeys = [...groups.map(([name, column]) => [`g_${name}`, column] as const), ...(o.series ? [['g_b', `toInt64(${plan.keySql})`] as const] : [])];
   const where = [
     filter.taskIds.length === 1 ? `task_id = ${sqlString(filter.taskIds[0]!)}` : `task_id IN ${sqlTuple(filter.taskIds.map(sqlString))}`,
     plan.source.range(plan.from, plan.to),
     ...(filter.target !== undefined ? [`target = ${sqlString(filter.target)}`] : []),
     ...(filter.kind !== undefined ? [`kind = ${sqlString(filter.kind)}`] : []),
   ];
-  const groupBy = [...groups.map(([name]) => `g_${name}`), ...(level === 'series' ? ['b'] : [])];
-  return [
-    `SELECT ${select.join(', ')}`,
+  const inner = [
+    `SELECT ${[...innerKeys.map(([alias, expr]) => `${expr} AS ${alias}`), ...innerAggregates(raw, phases)].join(', ')}`,
     `FROM ${DATABASE}.${plan.source.table}${raw ? ' FINAL' : ''}`,
     `WHERE ${where.join(' AND ')}`,
-    ...(groupBy.length > 0 ? [`GROUP BY ${groupBy.join(', ')}`, `ORDER BY ${groupBy.join(', ')}`] : []),
-    ...(limit !== undefined ? [`LIMIT ${Math.floor(limit)}`] : []),
+    ...(innerKeys.length > 0 ? [`GROUP BY ${innerKeys.map(([alias]) => alias).join(', ')}`] : []),
+  ].join('\n');
+
+  const levels = [...(o.series ? [LEVEL.series] : []), ...(groups.length > 0 ? [LEVEL.groups] : []), LEVEL.total];
+  const outerKeys = [
+    'lvl',
+    ...groups.map(([name]) => `if(lvl = ${LEVEL.total}, '', g_${name}) AS o_${name}`),
+    ...(o.series ? [`if(lvl = ${LEVEL.series}, g_b, toInt64(-1)) AS o_b`] : []),
+  ];
+  const outerGroup = ['lvl', ...groups.map(([name]) => `o_${name}`), ...(o.series ? ['o_b'] : [])];
+  const merges = phases.map((phase) => (phase === 'total' ? `quantilesTDigestMerge(${QUANTILES})(s_total) AS q_total` : `quantilesTDigestIfMerge(${QUANTILES})(s_${phase}) AS q_${phase}`));
+  return [
+    `SELECT ${[...outerKeys, 'sum(n_checks) AS t_checks', 'sum(n_ok) AS t_ok', 'sum(n_failed) AS t_failed', ...merges].join(', ')}`,
+    `FROM (\n${inner}\n)`,
+    `ARRAY JOIN [${levels.join(', ')}] AS lvl`,
+    `GROUP BY ${outerGroup.join(', ')}`,
+    `ORDER BY ${['lvl DESC', ...outerGroup.slice(1)].join(', ')}`,
+    `LIMIT ${Math.floor(o.limit)}`,
   ].join('\n');
 }

@@ -5,7 +5,7 @@
  */
 import type { ClickHouse } from '@vantage/collector';
 import { formatLocal, segmentOffset } from './time-zone.ts';
-import { availabilitySql, GROUP_COLUMNS, PHASES, type AvailabilityFilter, type Grouping, type Phase } from './availability-sql.ts';
+import { availabilitySql, GROUP_COLUMNS, LEVEL, phasesOf, type AvailabilityFilter, type Grouping, type Latencies, type Phase } from './availability-sql.ts';
 import type { BucketPlan } from './buckets.ts';
 import { badRequest } from './errors.ts';
 import { queryRows } from './query.ts';
@@ -23,8 +23,11 @@ export interface Stats {
   failures: number;
   /** successes / checks; null without checks. */
   success_ratio: number | null;
-  /** Latency percentiles in ms per phase (`total` is the whole check); null where none happened. */
-  latency_ms: Record<Phase, Quantiles | null>;
+  /**
+   * Latency percentiles in ms per phase (`total` is the whole check); null where none happened.
+   * Only the phases asked for (`latency`: all, total, none).
+   */
+  latency_ms: Partial<Record<Phase, Quantiles | null>>;
 }
 
 export interface SeriesPoint extends Stats {
@@ -41,13 +44,14 @@ export interface Group extends Stats {
 }
 
 export interface AvailabilityRow {
-  g_region?: string;
-  g_isp?: string;
-  g_probe?: string;
-  b?: number;
-  n_checks: number;
-  n_ok: number;
-  n_failed: number;
+  lvl: number;
+  o_region?: string;
+  o_isp?: string;
+  o_probe?: string;
+  o_b?: number;
+  t_checks: number;
+  t_ok: number;
+  t_failed: number;
   [q: `q_${string}`]: (number | null)[];
 }
 
@@ -59,32 +63,27 @@ export interface AvailabilityRequest {
   filter: AvailabilityFilter;
   grouping: Grouping;
   series: boolean;
+  latencies: Latencies;
 }
 
 export async function queryAvailability(ch: ClickHouse, req: AvailabilityRequest): Promise<{ total: Stats; groups: Group[] }> {
-  const { plan, filter, grouping } = req;
-  const [total, groups, series] = await Promise.all([
-    queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'total')),
-    grouping === 'none' ? Promise.resolve(null) : queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'groups')),
-    req.series ? queryRows<AvailabilityRow>(ch, availabilitySql(plan, filter, grouping, 'series', MAX_POINTS + 1)) : Promise.resolve(null),
-  ]);
-  return assembleAvailability(plan, grouping, total, groups, series);
+  const sql = availabilitySql(req.plan, req.filter, { grouping: req.grouping, series: req.series, latencies: req.latencies, limit: 2 * MAX_POINTS + 1 });
+  return assembleAvailability(req, await queryRows<AvailabilityRow>(ch, sql));
 }
 
-/** The answer from the three queries' rows (pure). */
-export function assembleAvailability(
-  plan: BucketPlan,
-  grouping: Grouping,
-  totalRows: readonly AvailabilityRow[],
-  groupRows: readonly AvailabilityRow[] | null,
-  seriesRows: readonly AvailabilityRow[] | null,
-): { total: Stats; groups: Group[] } {
-  const total = totalRows[0] ? stats(totalRows[0]) : stats(null);
-  const keyOf = (row: AvailabilityRow) => JSON.stringify(GROUP_COLUMNS[grouping].map(([name]) => row[`g_${name}` as 'g_region']));
+/** The answer from the query's rows (pure): total, groups, and each group's series with every bucket. */
+export function assembleAvailability(req: Pick<AvailabilityRequest, 'plan' | 'grouping' | 'series' | 'latencies'>, rows: readonly AvailabilityRow[]): { total: Stats; groups: Group[] } {
+  const { plan, grouping } = req;
+  const phases = phasesOf(req.latencies);
+  const at = (level: number) => rows.filter((r) => Number(r.lvl) === level);
+  const totalRow = at(LEVEL.total)[0];
+  const total = stats(totalRow ?? null, phases);
+  const keyOf = (row: AvailabilityRow) => JSON.stringify(GROUP_COLUMNS[grouping].map(([name]) => row[`o_${name}` as 'o_region']));
   const groups = new Map<string, Group>();
   if (grouping === 'none') groups.set(keyOf({} as AvailabilityRow), { ...total });
-  for (const row of groupRows ?? []) groups.set(keyOf(row), { ...labels(grouping, row), ...stats(row) });
-  if (seriesRows) {
+  else for (const row of at(LEVEL.groups)) groups.set(keyOf(row), { ...labels(grouping, row), ...stats(row, phases) });
+  if (req.series) {
+    const seriesRows = at(LEVEL.series);
     if (seriesRows.length > MAX_POINTS || groups.size * plan.buckets.length > MAX_POINTS) {
       throw badRequest([`series: more than ${MAX_POINTS} points (groups × buckets): narrow the range, use a coarser granularity, group less finely, or ask series=false`]);
     }
@@ -92,14 +91,14 @@ export function assembleAvailability(
     for (const row of seriesRows) {
       const key = keyOf(row);
       if (!byGroup.has(key)) byGroup.set(key, new Map());
-      byGroup.get(key)!.set(Number(row.b), row);
+      byGroup.get(key)!.set(Number(row.o_b), row);
     }
     for (const [key, group] of groups) {
-      const rows = byGroup.get(key) ?? new Map<number, AvailabilityRow>();
+      const rowsOf = byGroup.get(key) ?? new Map<number, AvailabilityRow>();
       group.series = plan.buckets.map((bucket) => ({
         start: formatLocal(bucket.start, segmentOffset(plan.segments, bucket.start)),
         end: formatLocal(bucket.end, segmentOffset(plan.segments, bucket.end)),
-        ...stats(rows.get(bucket.key) ?? null),
+        ...stats(rowsOf.get(bucket.key) ?? null, phases),
       }));
     }
   }
@@ -109,19 +108,19 @@ export function assembleAvailability(
 
 function labels(grouping: Grouping, row: AvailabilityRow): Pick<Group, 'region' | 'isp' | 'probe'> {
   const out: Pick<Group, 'region' | 'isp' | 'probe'> = {};
-  for (const [name] of GROUP_COLUMNS[grouping]) out[name as 'region'] = String(row[`g_${name}` as 'g_region']);
+  for (const [name] of GROUP_COLUMNS[grouping]) out[name as 'region'] = String(row[`o_${name}` as 'o_region']);
   return out;
 }
 
-function stats(row: AvailabilityRow | null): Stats {
-  const checks = Number(row?.n_checks ?? 0);
-  const successes = Number(row?.n_ok ?? 0);
-  const latency = {} as Record<Phase, Quantiles | null>;
-  for (const phase of PHASES) latency[phase] = checks > 0 && row ? quantiles(row[`q_${phase}`]) : null;
+function stats(row: AvailabilityRow | null, phases: readonly Phase[]): Stats {
+  const checks = Number(row?.t_checks ?? 0);
+  const successes = Number(row?.t_ok ?? 0);
+  const latency: Partial<Record<Phase, Quantiles | null>> = {};
+  for (const phase of phases) latency[phase] = checks > 0 && row ? quantiles(row[`q_${phase}`]) : null;
   return {
     checks,
     successes,
-    failures: Number(row?.n_failed ?? 0),
+    failures: Number(row?.t_failed ?? 0),
     success_ratio: checks > 0 ? successes / checks : null,
     latency_ms: latency,
   };

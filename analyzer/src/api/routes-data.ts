@@ -5,7 +5,7 @@
 import { CHECK_KINDS, ID_PATTERN } from '@vantage/probe';
 import { VERDICT_CLASSES } from '../classify/verdict.ts';
 import { queryAvailability } from './availability.ts';
-import { GROUPINGS, type AvailabilityFilter } from './availability-sql.ts';
+import { GROUPINGS, LATENCIES, type AvailabilityFilter } from './availability-sql.ts';
 import { describeSeconds, GRANULARITIES, planBuckets } from './buckets.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { queryFleet } from './fleet.ts';
@@ -50,6 +50,7 @@ const availability = route({
     tz: withDefault(zone({ description: 'IANA time zone of the buckets (day and hour boundaries) and of the times in the answer.' }), 'UTC'),
     group_by: withDefault(oneOf(GROUPINGS, { description: 'Group by probe region, ISP, both, or probe.' }), 'none'),
     series: withDefault(flag({ description: 'Include the per-bucket series of each group.' }), true),
+    latency: withDefault(oneOf(LATENCIES, { description: 'Latency percentiles of every phase, of the whole check only, or none (cheaper: t-digest merges dominate the cost).' }), 'all'),
     source: withDefault(oneOf(['rollup', 'raw'] as const, { description: 'Which tables to read.' }), 'rollup'),
   },
   params: {},
@@ -69,7 +70,7 @@ const availability = route({
     const end = q.to ?? Math.ceil(api.now() / 1000);
     const start = q.from ?? end - DAY;
     const plan = planBuckets({ from: start, to: end, granularity: q.granularity, zone: q.tz, raw: q.source === 'raw' });
-    const result = await queryAvailability(api.ch, { plan, filter, grouping: q.group_by, series: q.series });
+    const result = await queryAvailability(api.ch, { plan, filter, grouping: q.group_by, series: q.series, latencies: q.latency });
     return {
       body: {
         query: {
@@ -81,6 +82,7 @@ const availability = route({
           granularity: q.granularity,
           tz: q.tz,
           group_by: q.group_by,
+          latency: q.latency,
           source: plan.source.table,
         },
         tasks: filter.taskIds,
