@@ -55,11 +55,12 @@ function load(command: string, file: string): AlarmConfig | number {
 
 function check(argv: string[], out: (s: string) => void): number {
   const command = 'vantage alarms check';
-  const args = parseCommandLine(command, argv, {}, ALARMS_HELP);
-  if (typeof args === 'number') return args;
-  const positional = argv.filter((a) => !a.startsWith('-'));
-  if (positional.length !== 1) return usageError(command, 'give one config file', ALARMS_HELP);
-  const config = load(command, positional[0]!);
+  if (argv.includes('-h') || argv.includes('--help')) {
+    out(`${ALARMS_HELP}\n`);
+    return EXIT.ok;
+  }
+  if (argv.length !== 1 || argv[0]!.startsWith('-')) return usageError(command, 'give one config file', ALARMS_HELP);
+  const config = load(command, argv[0]!);
   if (typeof config === 'number') return config;
   const byKind = new Map<string, number>();
   for (const r of config.rules) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
