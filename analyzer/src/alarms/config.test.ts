@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveChannel, secretVariables } from '../notify/channel-config.ts';
-import { AlarmConfigError, loadAlarmConfig } from './config.ts';
+import jsYaml from 'js-yaml';
+import { AlarmConfigError, loadAlarmConfig, parseAlarmConfig } from './config.ts';
 
 const TESTDATA = new URL('../../../test/alarms/testdata/', import.meta.url).pathname;
 const INVALID = join(TESTDATA, 'invalid');
@@ -81,6 +82,16 @@ example('secrets are read from the environment when a channel is used, naming wh
   assert.equal(hook.secretValues, ['new', 'old']);
   assert.throws(() => resolveChannel(config.channels['ops-webhook']!, { VANTAGE_WEBHOOK_SECRET: 'new' }), /^channels\.ops-webhook: environment variable VANTAGE_WEBHOOK_SECRET_OLD is not set$/);
   assert.equal(resolveChannel(config.channels.slack!, {}).secretValues, []);
+});
+
+example('the example in analyzer/README.md ("Alarms and webhooks") is valid', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Alarms and webhooks'));
+  const yaml = /```yaml\n([^]*?)```/.exec(section)?.[1];
+  assert.ok(yaml, 'the section has a yaml block');
+  const config = parseAlarmConfig(jsYaml.load(yaml!), 'README.md');
+  assert.equal(config.rules.map((r) => r.kind), ['availability', 'availability', 'latency', 'hijack', 'hijack', 'probe_offline']);
+  assert.equal(Object.keys(config.channels), ['ops', 'pager']);
 });
 
 example.run();
