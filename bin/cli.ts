@@ -10,6 +10,7 @@ detection. Run "vantage <command> --help" for a command's options.
 Commands:
   probe     run the probe worker (checks on schedule → NATS JetStream), or --once to JSON lines
   collector consume results and heartbeats from NATS JetStream into ClickHouse
+  analyzer  classify dns results from NATS JetStream continuously into verdicts in ClickHouse; alarms
   analyze   classify dns records (JSON lines) into hijack verdicts (JSON lines)
   api       the query API (availability, hijack verdicts, alarms, fleet, tasks) and dashboard; keys
   notifier  deliver alarm events to webhooks, Slack, DingTalk, WeCom, Feishu, PagerDuty, Alertmanager
@@ -22,6 +23,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   probe: async () => (await import('@vantage/probe/cli')).probeCommand,
   collector: async () => (await import('@vantage/collector/cli')).collectorCommand,
+  analyzer: async () => (await import('@vantage/analyzer/commands/analyzer')).analyzerCommand,
   analyze: async () => (await import('@vantage/analyzer/commands/analyze')).analyzeCommand,
   api: async () => (await import('@vantage/analyzer/commands/api')).apiCommand,
   notifier: async () => (await import('@vantage/analyzer/commands/notifier')).notifierCommand,

@@ -11,6 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { RESULTS_STREAM, resultSubject, type ResultRecord } from '@vantage/probe';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ensureStreams } from '../../probe/src/publish/streams.ts';
 import { Collector } from '../../collector/src/consume/collector.ts';
 import { CollectorMetrics } from '../../collector/src/run/metrics.ts';
 import { openClickHouse, type ClickHouse } from '../../collector/src/store/clickhouse-client.ts';
@@ -57,15 +58,24 @@ interface StoredVerdict {
 const storedVerdicts = (ch: ClickHouse) =>
   rows<StoredVerdict>(ch, 'SELECT id, probe_id, class, flags, rule FROM vantage.verdicts FINAL ORDER BY id');
 
-function analyzer(ctx: Ctx): AnalyzerService {
-  return new AnalyzerService({
-    transport: new NatsTransport(natsSettings(ctx.nats.url)),
+/** An analyzer service on its own NATS connection; `stop()` also closes the connection. */
+function analyzer(ctx: Ctx): { service: AnalyzerService; stop(): Promise<void> } {
+  const transport = new NatsTransport(natsSettings(ctx.nats.url));
+  const service = new AnalyzerService({
+    transport,
     ch: ctx.ch,
     batchSize: 50,
     batchMs: 50,
     fetchExpiresMs: 1000,
     metrics: new CollectorMetrics({ prefix: 'vantage_analyzer', processMetrics: false }),
   });
+  return {
+    service,
+    async stop() {
+      await service.stop(5000);
+      await transport.close();
+    },
+  };
 }
 
 const test = suite<Ctx>('analyzer service');
@@ -73,6 +83,7 @@ test.before(async (ctx) => {
   ctx.nats = await startNatsServer();
   ctx.clickhouse = await startClickHouseServer();
   ctx.nc = await connect({ servers: ctx.nats.url });
+  await ensureStreams(ctx.nc);
   const server = { engine: 'server' as const, url: ctx.clickhouse.url, username: TEST_USER, password: TEST_PASSWORD };
   ctx.store = await openClickHouseStore(server);
   ctx.ch = await openClickHouse(server);
@@ -108,17 +119,17 @@ test('verdicts in ClickHouse; a restarted analyzer rebuilds its ground truth and
   assert.equal([p1now.class, p1now.flags], ['consistent', ['stale']], 'the scenario: history makes the old answer stale, not foreign');
 
   const first = analyzer(ctx);
-  const rebuiltEmpty = await first.start();
+  const rebuiltEmpty = await first.service.start();
   assert.is(rebuiltEmpty.records, 0);
   await publish(ctx.nc, [...round1, makeHttpRecord({ probeId: 'p1', taskId: 'web', atMs: now - 3 * HOUR })]);
   await waitFor('round 1 judged and stored by the collector', async () =>
     (await storedVerdicts(ctx.ch)).length === 3 &&
     Number((await rows<{ n: number }>(ctx.ch, "SELECT count() AS n FROM vantage.results FINAL WHERE kind = 'dns'"))[0]!.n) === 3,
   { timeoutMs: 20_000 });
-  await first.stop(5000);
+  await first.stop();
 
   const second = analyzer(ctx);
-  const rebuilt = await second.start();
+  const rebuilt = await second.service.start();
   assert.is(rebuilt.records, 3, 'the ground truth was rebuilt from the three stored dns records');
   await publish(ctx.nc, round2);
   await waitFor('round 2 judged', async () => (await storedVerdicts(ctx.ch)).length === 5, { timeoutMs: 20_000 });
@@ -134,7 +145,7 @@ test('verdicts in ClickHouse; a restarted analyzer rebuilds its ground truth and
     `SELECT evidence, toString(round) AS round, resolver FROM vantage.verdicts FINAL WHERE record_id = '${round2[0]!.id}'`);
   assert.ok(JSON.parse(row!.evidence).reason.length > 0, 'the evidence says why');
   assert.is(row!.resolver, '10.53.0.1:53');
-  await second.stop(5000);
+  await second.stop();
 });
 
 test('`vantage analyzer` as a process: judges what arrives, /healthz answers, SIGTERM stops it', async (ctx) => {
