@@ -9,6 +9,11 @@ import { Clock, config, result, T0, verdict, type ProbeSpec } from '../../../tes
 import { AlarmEngine } from './engine.ts';
 import type { AlarmEvent } from './event.ts';
 import { alarmEvent } from './event.ts';
+import type { Verdict } from '../classify/verdict.ts';
+import type { VerdictInput } from './engine.ts';
+
+/** The classifier's verdicts go to the engine as they are (a compile-time check). */
+export const verdictIsInput: (v: Verdict) => VerdictInput = (v) => v;
 
 const MIN = 60_000;
 const A = [1, 2, 3].map((i): ProbeSpec => ({ id: `a${i}`, region: 'cn-east', isp: 'telecom' }));
