@@ -37,3 +37,4 @@ export type { NatsSettings } from './transport/nats-transport.ts';
 export { InProcessStreams } from './transport/in-process.ts';
 export type { InProcessStreamSpec } from './transport/in-process.ts';
 export type { DurableSpec } from './transport/durable-consumer.ts';
+export { TransportSink } from './transport/transport-sink.ts';
