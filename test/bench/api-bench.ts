@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     utcDays: await time(RUNS, query({ granularity: 'day', tz: 'UTC' })),
     shanghaiDays: await time(RUNS, query({ granularity: 'day', tz: 'Asia/Shanghai' })),
     shanghaiHours: await time(RUNS, query({ granularity: 'hour', tz: 'Asia/Shanghai' })),
+    phasesNoSeries: await time(RUNS, query({ granularity: 'day', tz: 'Asia/Shanghai', series: 'false' })),
     matrixView: await time(RUNS, query({ granularity: 'day', tz: 'Asia/Shanghai', series: 'false', latency: 'total' })),
     rawDays: await time(Math.max(10, Math.round(RUNS / 3)), query({ granularity: 'day', tz: 'UTC', source: 'raw' })),
   };
@@ -190,7 +191,8 @@ async function main(): Promise<void> {
     row('UTC days', 'results_1d', cases.utcDays),
     row('Asia/Shanghai days', 'results_1h', cases.shanghaiDays),
     row('Asia/Shanghai hours (168 buckets)', 'results_1h', cases.shanghaiHours),
-    row('dashboard matrix: days, no series, p95 of the whole check only', 'results_1h', cases.matrixView),
+    row('Asia/Shanghai, no series, every phase', 'results_1h', cases.phasesNoSeries),
+    row('dashboard matrix: no series, whole check only', 'results_1h', cases.matrixView),
     row('reference: UTC days from the raw table (FINAL)', 'results', cases.rawDays),
   ]));
   console.log(`\nstored: ${Number(counts[0]!.raw).toLocaleString('en-US')} raw rows (rolled up: ${Number(counts[0]!.rolled_up).toLocaleString('en-US')}), ${Number(counts[0]!.rows_1h).toLocaleString('en-US')} rows in results_1h, ${Number(counts[0]!.rows_1d).toLocaleString('en-US')} in results_1d; generated in ${fmt(insertS)} s, merged in ${fmt(optimizeS)} s`);

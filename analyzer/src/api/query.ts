@@ -15,9 +15,9 @@ export class StorageError extends ApiError {
   detail: string;
 }
 
-export async function queryRows<T>(ch: ClickHouse, query: string): Promise<T[]> {
+export async function queryRows<T>(ch: ClickHouse, query: string, settings?: Record<string, string | number>): Promise<T[]> {
   try {
-    const result = await ch.client.query({ query, format: 'JSONEachRow' });
+    const result = await ch.client.query({ query, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings as never } : {}) });
     return await result.json<T>();
   } catch (err) {
     const store = toStoreError(err, 'query');

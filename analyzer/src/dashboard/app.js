@@ -172,7 +172,7 @@ async function refresh() {
   const host = /^https?:\/\//.test(s.target) ? new URL(s.target).hostname : s.target.replace(/:\d+$/, '');
   const range = { from: s.from, to: s.to };
   const [byCell, overTime, verdicts, alarms, fleet] = await Promise.all([
-    api('/v1/availability', { target: s.target, ...range, tz: s.tz, granularity: s.granularity, group_by: 'region_isp', series: false }),
+    api('/v1/availability', { target: s.target, ...range, tz: s.tz, granularity: s.granularity, group_by: 'region_isp', series: false, latency: 'total' }),
     api('/v1/availability', { target: s.target, ...range, tz: s.tz, granularity: s.granularity, group_by: 'none' }),
     api('/v1/verdicts/matrix', { target: host, ...clampRange(range, 31 * 86400) }),
     api('/v1/alarms', { state: 'all', ...clampRange(range, 31 * 86400) }).catch((err) => ({ error: err.message })),
