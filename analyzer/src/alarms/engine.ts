@@ -11,6 +11,7 @@ import type { Evaluation, ResultSample, VerdictSample } from './conditions/evalu
 import { evaluateHijack } from './conditions/hijack.ts';
 import { evaluateLatency } from './conditions/latency.ts';
 import { evaluateProbeOffline, type ProbeSeen } from './conditions/probe-offline.ts';
+import { ResultWindow } from './conditions/result-window.ts';
 import type { AlarmEvent } from './event.ts';
 import { activeMaintenance } from './maintenance.ts';
 import type { AlarmConfig, HijackRule, LatencyRule, ProbeOfflineRule, Rule, AvailabilityRule } from './rules.ts';
@@ -48,14 +49,23 @@ export interface EngineOptions {
 
 type ObservedRule = AvailabilityRule | LatencyRule | HijackRule;
 
-interface Group<S> {
-  rule: ObservedRule;
+/** An availability or latency alarm: its window of results, kept aggregated. */
+interface ResultGroup {
+  rule: AvailabilityRule | LatencyRule;
   state: AlarmState;
-  samples: S[];
+  window: ResultWindow;
   ids: Set<string>;
 }
 
-type AnyGroup = Group<ResultSample> | Group<VerdictSample>;
+/** A hijack alarm: its window of verdicts. */
+interface VerdictGroup {
+  rule: HijackRule;
+  state: AlarmState;
+  samples: VerdictSample[];
+  ids: Set<string>;
+}
+
+type AnyGroup = ResultGroup | VerdictGroup;
 
 interface OfflineGroup {
   rule: ProbeOfflineRule;
@@ -127,7 +137,7 @@ export class AlarmEngine {
       const sample: ResultSample = { id: record.id, atMs, round, probeId: record.probe_id, ok: record.ok, failure: record.failure, value };
       const scope = scopeOf(rule.scope, { region: record.probe_region, isp: record.probe_isp, probeId: record.probe_id });
       const labels = rule.scope === 'probe' ? { ...record.probe_labels, ...rule.labels } : rule.labels;
-      const group = this.#group<ResultSample>(rule, record.task_id, record.target, scope, labels);
+      const group = this.#group(rule, record.task_id, record.target, scope, labels) as ResultGroup;
       events.push(...this.#observe(group, sample));
     }
     return events;
@@ -147,7 +157,7 @@ export class AlarmEngine {
         answerIps: [...verdict.answer_ips], expectedIps: [...verdict.expected_ips],
       };
       const scope = scopeOf(rule.scope, { region: verdict.region, isp: verdict.isp, probeId: verdict.probe_id });
-      const group = this.#group<VerdictSample>(rule, verdict.task_id, verdict.target, scope, rule.labels);
+      const group = this.#group(rule, verdict.task_id, verdict.target, scope, rule.labels) as VerdictGroup;
       events.push(...this.#observe(group, sample));
     }
     return events;
@@ -185,9 +195,10 @@ export class AlarmEngine {
     for (const [key, group] of this.#groups) {
       if (group.state.status === 'inactive') {
         this.#prune(group, now);
-        if (group.samples.length === 0) this.#groups.delete(key);
+        if (group.ids.size === 0) this.#groups.delete(key);
         continue;
       }
+      this.#prune(group, now);
       const evaluation = this.#evaluate(group, now);
       events.push(...this.#apply(group.rule, group.state, evaluation, (s) => (group.state = s), false));
       const step = onTick(group.state, group.rule, this.#ctx(group.state, now));
@@ -245,42 +256,51 @@ export class AlarmEngine {
       }));
   }
 
-  #group<S extends ResultSample | VerdictSample>(rule: ObservedRule, taskId: string, target: string, scope: Scope, labels: Record<string, string>): Group<S> {
+  #group(rule: ObservedRule, taskId: string, target: string, scope: Scope, labels: Record<string, string>): AnyGroup {
     const fp = fingerprint(rule.id, taskId, target, scope);
-    let group = this.#groups.get(fp) as Group<S> | undefined;
+    let group = this.#groups.get(fp);
     if (!group) {
       const state = newAlarmState({ fingerprint: fp, ruleId: rule.id, taskId, target, scope, labels }, this.#now());
       state.seq = this.#seqs.get(fp) ?? 0;
-      group = { rule, state, samples: [], ids: new Set() };
-      this.#groups.set(fp, group as unknown as AnyGroup);
+      group = rule.kind === 'hijack' ? { rule, state, samples: [], ids: new Set() } : { rule, state, window: new ResultWindow(), ids: new Set() };
+      this.#groups.set(fp, group);
     }
     return group;
   }
 
-  #observe<S extends ResultSample | VerdictSample>(group: Group<S>, sample: S): AlarmEvent[] {
+  #observe(group: AnyGroup, sample: ResultSample | VerdictSample): AlarmEvent[] {
     const now = this.#now();
     if (group.ids.has(sample.id)) return []; // a redelivered observation counts once
     if (sample.atMs <= now - group.rule.windowMs) return []; // too old to matter
     group.ids.add(sample.id);
-    const { samples } = group;
-    samples.push(sample);
-    if (samples.length > 1 && samples[samples.length - 2]!.atMs > sample.atMs) samples.sort((a, b) => a.atMs - b.atMs);
+    if (group.rule.kind === 'hijack') {
+      const samples = (group as VerdictGroup).samples;
+      samples.push(sample as VerdictSample);
+      if (samples.length > 1 && samples[samples.length - 2]!.atMs > sample.atMs) samples.sort((a, b) => a.atMs - b.atMs);
+    } else {
+      (group as ResultGroup).window.add(sample as ResultSample);
+    }
     this.#prune(group, now);
-    return this.#apply(group.rule, group.state, this.#evaluate(group as unknown as AnyGroup, now), (s) => (group.state = s));
+    return this.#apply(group.rule, group.state, this.#evaluate(group, now), (s) => (group.state = s));
   }
 
+  /** Judges the group's window (pruned to now first). */
   #evaluate(group: AnyGroup, now: number): Evaluation {
-    const { rule } = group;
-    if (rule.kind === 'availability') return evaluateAvailability(rule, group.samples as ResultSample[], now);
-    if (rule.kind === 'latency') return evaluateLatency(rule, group.samples as ResultSample[], now);
-    return evaluateHijack(rule, group.samples as VerdictSample[], now);
+    if (group.rule.kind === 'hijack') return evaluateHijack(group.rule, (group as VerdictGroup).samples, now);
+    const { window } = group as ResultGroup;
+    return group.rule.kind === 'availability' ? evaluateAvailability(group.rule, window) : evaluateLatency(group.rule, window);
   }
 
-  #prune(group: { rule: { windowMs: number }; samples: { id: string; atMs: number }[]; ids: Set<string> }, now: number): void {
+  #prune(group: AnyGroup, now: number): void {
     const from = now - group.rule.windowMs;
+    if (group.rule.kind !== 'hijack') {
+      for (const s of (group as ResultGroup).window.expire(from)) group.ids.delete(s.id);
+      return;
+    }
+    const samples = (group as VerdictGroup).samples;
     let n = 0;
-    while (n < group.samples.length && group.samples[n]!.atMs <= from) group.ids.delete(group.samples[n++]!.id);
-    if (n > 0) group.samples.splice(0, n);
+    while (n < samples.length && samples[n]!.atMs <= from) group.ids.delete(samples[n++]!.id);
+    if (n > 0) samples.splice(0, n);
   }
 
   /** One evaluation through the state machine; the maintenance lookup only when an event may come. */
