@@ -108,7 +108,7 @@ test('slack: text plus header and section blocks; the resolve says how long it l
   assert.match(section, /\*Hijacked IPs:\* 198\.51\.100\.66/);
   assert.match(section, /\*Resolver:\* 10\.0\.0\.53:53/);
   assert.match(section, /\*Probes:\* h1, h2/);
-  assert.match(section, /\*Evidence:\* https:\/\/vantage\.example\.com\/api\/v1\/verdicts\//);
+  assert.match(section, /\*Evidence:\* https:\/\/vantage\.example\.com\/v1\/verdicts\//);
   assert.match(String(resolved!.text), /after 7m$/);
   assert.match((resolved!.blocks as Array<{ text: { text: string } }>)[1]!.text.text, /\*Resolved:\* .* — lasted 7m/);
 });
@@ -147,7 +147,7 @@ test('pagerduty: trigger then resolve with dedup_key = fingerprint; 202', async 
   assert.equal([resolve!.event_action, resolve!.dedup_key], ['resolve', FIRING.fingerprint]);
   const payload = trigger!.payload as Record<string, unknown>;
   assert.equal([payload.severity, payload.source, payload.class], ['critical', 'cn-north/unicom', 'hijack']);
-  assert.equal((trigger!.links as Array<{ href: string }>)[0]!.href.startsWith(`${EXTERNAL}/api/v1/verdicts/`), true);
+  assert.equal((trigger!.links as Array<{ href: string }>)[0]!.href.startsWith(`${EXTERNAL}/v1/verdicts/`), true);
 });
 
 test('alertmanager: version 4, one alert with labels, annotations, startsAt/endsAt and the fingerprint', async ({ r }) => {

@@ -166,7 +166,7 @@ export function makeAlarmEvent(o: Partial<AlarmEvent> & Pick<AlarmEvent, 'finger
     {
       schema: 1, event_id: `${o.fingerprint}-${o.seq}`, rule_id: 'web-availability', rule_kind: 'availability', severity: 'critical', task_id: 'acme-web', target: 'https://acme.test/',
       scope: 'region_isp', region: 'cn-east', isp: 'China Telecom', probe_id: '', labels: { team: 'web' }, summary: 'availability 80% < 99% over 5m',
-      details: { ratio: 0.8, threshold: 0.99 }, links: ['/api/v1/verdicts/x'], duration_ms: null, resolve_reason: null, notify: true, maintenance: null, channels: ['ops-webhook'], ...o,
+      details: { ratio: 0.8, threshold: 0.99 }, links: ['/v1/verdicts/x'], duration_ms: null, resolve_reason: null, notify: true, maintenance: null, channels: ['ops-webhook'], ...o,
     },
     '',
     problems,

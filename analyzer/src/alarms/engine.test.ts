@@ -186,7 +186,7 @@ rules:
   assert.equal(d.resolvers, ['10.0.0.53:53']);
   assert.equal(d.probes, ['h1', 'h2']);
   assert.is((d.verdict_ids as string[]).length, 2);
-  assert.ok(fired[0]!.links.includes(`/api/v1/verdicts/${encodeURIComponent(v2.id)}`), 'links the verdict (its id encoded)');
+  assert.ok(fired[0]!.links.includes(`/v1/verdicts/${encodeURIComponent(v2.id)}`), 'links the verdict (its id encoded)');
   assert.match(fired[0]!.summary, /^ad_hijack seen by 2 probes in 5m, in the last 1 round; answers 198\.51\.100\.66; resolver 10\.0\.0\.53:53$/);
 });
 

@@ -45,7 +45,7 @@ export const alarmEvent = object({
   summary: text,
   /** Rule-specific facts: measured values, thresholds, probes, classes, hijacked IPs … */
   details: dictionary((value) => value),
-  /** Evidence: API paths (e.g. /api/v1/verdicts/<id>) or URLs. */
+  /** Evidence: API paths (e.g. /v1/verdicts/<id>) or URLs. */
   links: array(text),
   /** When the condition began to hold (ISO 8601); the same for every event of one incident. */
   started_at: text,

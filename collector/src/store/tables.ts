@@ -6,6 +6,7 @@
  * time is DateTime('UTC') in whole seconds, with a `_ms` UInt64 twin where milliseconds matter.
  */
 import type { TableDef, ViewDef } from './ddl.ts';
+import { ALARM_RETENTION } from './tables-alarms.ts';
 
 /** Quantile levels of every latency state in the rollups, in this order: p50, p90, p95, p99. */
 export const QUANTILES = '0.5, 0.9, 0.95, 0.99';
@@ -220,4 +221,5 @@ export const RETENTION: readonly { table: TableDef; keep: 'raw' | 'rollup' }[] =
   { table: VERDICTS, keep: 'raw' },
   { table: RESULTS_1H.table, keep: 'rollup' },
   { table: RESULTS_1D.table, keep: 'rollup' },
+  ...ALARM_RETENTION,
 ];

@@ -10,7 +10,7 @@ const MAX_LINKS = 20;
 
 /** The API path of a verdict (its id holds a `/`, so it is encoded). */
 export function verdictLink(id: string): string {
-  return `/api/v1/verdicts/${encodeURIComponent(id)}`;
+  return `/v1/verdicts/${encodeURIComponent(id)}`;
 }
 
 export function evaluateHijack(rule: HijackRule, samples: readonly VerdictSample[], nowMs: number): Evaluation {
