@@ -66,6 +66,27 @@ export interface AvailabilityRequest {
   latencies: Latencies;
 }
 
+/** Migration that created `results_1h_cells`. */
+const CELLS_MIGRATION = 5;
+const cellsSinceCache = new WeakMap<ClickHouse, number>();
+
+/**
+ * Since when `results_1h_cells` holds every record (Unix seconds): the hour after its migration
+ * ran; +Infinity while it has not. Read once per ClickHouse handle.
+ */
+export async function cellsSince(ch: ClickHouse): Promise<number> {
+  const known = cellsSinceCache.get(ch);
+  if (known !== undefined) return known;
+  const [row] = await queryRows<{ at: number | string | null }>(
+    ch,
+    `SELECT toUInt32(min(applied_at)) AS at, count() AS n FROM vantage.schema_migrations WHERE version = ${CELLS_MIGRATION}`,
+  );
+  const applied = Number(row?.at ?? 0);
+  const since = applied > 0 ? Math.ceil(applied / 3600) * 3600 : Number.POSITIVE_INFINITY;
+  if (Number.isFinite(since)) cellsSinceCache.set(ch, since);
+  return since;
+}
+
 export async function queryAvailability(ch: ClickHouse, req: AvailabilityRequest): Promise<{ total: Stats; groups: Group[] }> {
   const sql = availabilitySql(req.plan, req.filter, { grouping: req.grouping, series: req.series, latencies: req.latencies, limit: 2 * MAX_POINTS + 1 });
   // A task's rows of a merged rollup part are a few tens of thousands: below the default threshold

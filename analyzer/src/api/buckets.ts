@@ -19,7 +19,7 @@ export const GRANULARITY_SECONDS: Record<Granularity, number> = { minute: 60, ho
 export const MAX_RANGE_SECONDS: Record<Granularity, number> = { minute: 2 * DAY, hour: 62 * DAY, day: 400 * DAY };
 
 export interface Source {
-  table: 'results_1m' | 'results_1h' | 'results_1d' | 'results';
+  table: 'results_1m' | 'results_1h' | 'results_1h_cells' | 'results_1d' | 'results';
   /** How the rows are aligned (seconds); the raw table's rows are single instants. */
   step: number;
   /** Integer SQL expression: the row's instant in Unix seconds. */
@@ -43,6 +43,13 @@ const SOURCES: Record<Source['table'], Source> = {
   },
   results_1h: {
     table: 'results_1h',
+    step: 3600,
+    instant: 'toUInt32(hour)',
+    range: (from, to) => `hour >= toDateTime(${from}) AND hour < toDateTime(${to})`,
+  },
+  // results_1h without the probe (per region × ISP cell): see useCells().
+  results_1h_cells: {
+    table: 'results_1h_cells',
     step: 3600,
     instant: 'toUInt32(hour)',
     range: (from, to) => `hour >= toDateTime(${from}) AND hour < toDateTime(${to})`,
@@ -114,6 +121,16 @@ export function planBuckets(opts: { from: number; to: number; granularity: Granu
       ? `intDiv(${source.instant} + ${offset}, ${DAY})`
       : `(intDiv(${source.instant} + ${offset}, ${size}) * ${size} - ${offset})`;
   return { granularity, zone, from, to, source, buckets: listBuckets(granularity, from, to, segments), keySql, segments };
+}
+
+/**
+ * The plan on `results_1h_cells` instead of `results_1h` when that gives the same answer: the
+ * grouping does not need the probe, and the range starts after the cells rollup was created
+ * (`cellsSince`, Unix seconds; it has no rows from before).
+ */
+export function useCells(plan: BucketPlan, grouping: string, cellsSince: number): BucketPlan {
+  if (plan.source.table !== 'results_1h' || grouping === 'probe' || plan.from < cellsSince) return plan;
+  return { ...plan, source: SOURCES.results_1h_cells };
 }
 
 /** The coarsest table whose row boundaries coincide with bucket boundaries over the range. */

@@ -4,9 +4,9 @@
  */
 import { CHECK_KINDS, ID_PATTERN } from '@vantage/probe';
 import { VERDICT_CLASSES } from '../classify/verdict.ts';
-import { queryAvailability } from './availability.ts';
+import { cellsSince, queryAvailability } from './availability.ts';
 import { GROUPINGS, LATENCIES, type AvailabilityFilter } from './availability-sql.ts';
-import { describeSeconds, GRANULARITIES, planBuckets } from './buckets.ts';
+import { describeSeconds, GRANULARITIES, planBuckets, useCells } from './buckets.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { queryFleet } from './fleet.ts';
 import { duration, flag, instant, integer, listOf, oneOf, required, text, withDefault, zone } from './params.ts';
@@ -69,7 +69,7 @@ const availability = route({
     }
     const end = q.to ?? Math.ceil(api.now() / 1000);
     const start = q.from ?? end - DAY;
-    const plan = planBuckets({ from: start, to: end, granularity: q.granularity, zone: q.tz, raw: q.source === 'raw' });
+    const plan = useCells(planBuckets({ from: start, to: end, granularity: q.granularity, zone: q.tz, raw: q.source === 'raw' }), q.group_by, await cellsSince(api.ch));
     const result = await queryAvailability(api.ch, { plan, filter, grouping: q.group_by, series: q.series, latencies: q.latency });
     return {
       body: {

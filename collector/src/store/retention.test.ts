@@ -64,7 +64,7 @@ for (const engine of ENGINE_NAMES) {
       'probe_heartbeats/20240221', 'probe_heartbeats/20240421',
       'rejected_records/20240221', 'rejected_records/20240421',
       'results/20240221', 'results/20240421',
-      'results_1d/202402', 'results_1h/202402',
+      'results_1d/202402', 'results_1h/202402', 'results_1h_cells/202402',
       'results_1m/20240221', 'results_1m/20240421',
     ]);
     const count = async (table: string) => Number((await rows<{ n: number }>(ch, `SELECT count() AS n FROM vantage.${table}`))[0]!.n);

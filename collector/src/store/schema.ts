@@ -6,7 +6,7 @@
  */
 import { addColumn, createDatabase, createTable, createView, type SchemaOptions } from './ddl.ts';
 import {
-  PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, SCHEMA_MIGRATIONS, VERDICTS,
+  PROBE_HEARTBEATS, REJECTED_RECORDS, RESULTS, RESULTS_1D, RESULTS_1H, RESULTS_1M, RESULTS_1H_CELLS, SCHEMA_MIGRATIONS, VERDICTS,
 } from './tables.ts';
 import { TASKS } from './tables-api.ts';
 import { ALARM_DEAD_LETTERS, ALARM_DELIVERIES, ALARM_EVENTS } from './tables-alarms.ts';
@@ -43,6 +43,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'alarm events, deliveries and dead letters',
     steps: (opts) => [ALARM_EVENTS, ALARM_DELIVERIES, ALARM_DEAD_LETTERS].flatMap((t) => createTable(t, opts)),
+  },
+  {
+    version: 5,
+    name: 'hourly rollup per region × ISP cell (results_1h_cells)',
+    steps: (opts) => [...createTable(RESULTS_1H_CELLS.table, opts), createView(RESULTS_1H_CELLS.view, opts)],
   },
 ];
 

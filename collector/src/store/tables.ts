@@ -54,11 +54,14 @@ export const RESULTS: TableDef = {
 
 /** The dimensions every rollup row is keyed by (besides its time bucket). */
 const ROLLUP_DIMENSIONS = ['task_id', 'probe_id', 'probe_region', 'probe_isp', 'kind', 'target'] as const;
+/** The same without the probe: one row per region × ISP cell (far fewer states to merge per query). */
+const CELL_DIMENSIONS = ['task_id', 'probe_region', 'probe_isp', 'kind', 'target'] as const;
+type Dimensions = typeof ROLLUP_DIMENSIONS | typeof CELL_DIMENSIONS;
 
-function rollupColumns(bucket: readonly [string, string]): (readonly [string, string])[] {
+function rollupColumns(bucket: readonly [string, string], dimensions: Dimensions): (readonly [string, string])[] {
   return [
     bucket,
-    ...ROLLUP_DIMENSIONS.map((c) => [c, 'String'] as const),
+    ...dimensions.map((c) => [c, 'String'] as const),
     ['checks', 'AggregateFunction(count)'],
     ['successes', 'AggregateFunction(sum, UInt8)'],
     ['failures', 'AggregateFunction(countIf, UInt8)'],
@@ -72,14 +75,14 @@ function rollupColumns(bucket: readonly [string, string]): (readonly [string, st
   ];
 }
 
-function rollupSelect(bucket: string): (source: string) => string {
+function rollupSelect(bucket: string, dimensions: Dimensions): (source: string) => string {
   const phases = PHASE_COLUMNS.map(
     (c) => `quantilesTDigestIfState(${QUANTILES})(assumeNotNull(${c}), isNotNull(${c})) AS ${c.replace(/_ms$/, '_q')}`,
   );
-  const groupBy = [bucket.split(' AS ')[1], ...ROLLUP_DIMENSIONS].join(', ');
+  const groupBy = [bucket.split(' AS ')[1], ...dimensions].join(', ');
   return (source) =>
     [
-      `SELECT ${bucket}, ${ROLLUP_DIMENSIONS.join(', ')},`,
+      `SELECT ${bucket}, ${dimensions.join(', ')},`,
       '    countState() AS checks, sumState(ok) AS successes, countIfState(ok = 0) AS failures,',
       '    minState(duration_ms) AS duration_min, maxState(duration_ms) AS duration_max, sumState(duration_ms) AS duration_sum,',
       `    quantilesTDigestState(${QUANTILES})(duration_ms) AS duration_q,`,
@@ -96,19 +99,25 @@ export interface Rollup {
   bucket: { column: string; expr: string };
 }
 
-function rollup(name: string, bucket: readonly [string, string], expr: string, partitionUnit: 'day' | 'month'): Rollup {
+function rollup(
+  name: string,
+  bucket: readonly [string, string],
+  expr: string,
+  partitionUnit: 'day' | 'month',
+  dimensions: Dimensions = ROLLUP_DIMENSIONS,
+): Rollup {
   const [column] = bucket;
   return {
     table: {
       name,
-      columns: rollupColumns(bucket),
+      columns: rollupColumns(bucket, dimensions),
       engine: 'AggregatingMergeTree',
       partitionBy: partitionUnit === 'day' ? `toYYYYMMDD(${column})` : `toYYYYMM(${column})`,
       partitionUnit,
-      orderBy: ['task_id', column, 'probe_id', 'probe_region', 'probe_isp', 'kind', 'target'],
+      orderBy: ['task_id', column, ...dimensions.filter((d) => d !== 'task_id')],
       shardingKey: 'cityHash64(task_id)',
     },
-    view: { name: `${name}_mv`, to: name, from: RESULTS.name, select: rollupSelect(`${expr} AS ${column}`) },
+    view: { name: `${name}_mv`, to: name, from: RESULTS.name, select: rollupSelect(`${expr} AS ${column}`, dimensions) },
     bucket: { column, expr },
   };
 }
@@ -116,7 +125,13 @@ function rollup(name: string, bucket: readonly [string, string], expr: string, p
 export const RESULTS_1M = rollup('results_1m', ['minute', "DateTime('UTC')"], 'toStartOfMinute(started_at)', 'day');
 export const RESULTS_1H = rollup('results_1h', ['hour', "DateTime('UTC')"], 'toStartOfHour(started_at)', 'month');
 export const RESULTS_1D = rollup('results_1d', ['day', 'Date'], 'toDate(started_at)', 'month');
-export const ROLLUPS: readonly Rollup[] = [RESULTS_1M, RESULTS_1H, RESULTS_1D];
+/**
+ * Hourly per region × ISP, without the probe (migration 5): a query grouped by region, ISP or both
+ * merges one state per cell and hour instead of one per probe and hour. It holds what was inserted
+ * after it was created (no backfill): readers use it for ranges that start after that.
+ */
+export const RESULTS_1H_CELLS = rollup('results_1h_cells', ['hour', "DateTime('UTC')"], 'toStartOfHour(started_at)', 'month', CELL_DIMENSIONS);
+export const ROLLUPS: readonly Rollup[] = [RESULTS_1M, RESULTS_1H, RESULTS_1D, RESULTS_1H_CELLS];
 
 export const REJECTED_RECORDS: TableDef = {
   name: 'rejected_records',
@@ -221,5 +236,6 @@ export const RETENTION: readonly { table: TableDef; keep: 'raw' | 'rollup' }[] =
   { table: VERDICTS, keep: 'raw' },
   { table: RESULTS_1H.table, keep: 'rollup' },
   { table: RESULTS_1D.table, keep: 'rollup' },
+  { table: RESULTS_1H_CELLS.table, keep: 'rollup' },
   ...ALARM_RETENTION,
 ];
