@@ -9,6 +9,7 @@ import { ENGINE_NAMES, startEngines, type Engines } from '../../../test/helpers/
 import { clickHouseErrorCode } from './clickhouse-client.ts';
 import { dropPartition } from './ddl.ts';
 import { schemaDdl } from './schema.ts';
+import { ROLLUPS } from './tables.ts';
 
 const CLUSTER = 'vantage_cluster';
 const cluster = schemaDdl({ cluster: CLUSTER });
@@ -44,8 +45,8 @@ text('cluster: every statement is ON CLUSTER; each table is replicated _local pl
 
 text('cluster: views read and write the node-local tables', () => {
   const views = cluster.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-  assert.is(views.length, 3);
-  for (const [name, to] of [['results_1m_mv', 'results_1m'], ['results_1h_mv', 'results_1h'], ['results_1d_mv', 'results_1d']]) {
+  assert.is(views.length, ROLLUPS.length);
+  for (const [name, to] of ROLLUPS.map((r) => [r.view.name, r.table.name])) {
     const view = views.find((v) => v.includes(`vantage.${name} ON CLUSTER`));
     assert.ok(view, name);
     assert.match(view!, new RegExp(`TO vantage\\.${to}_local\\n`));
