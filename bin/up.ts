@@ -7,12 +7,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  ClickHouseStore, InProcessStreams, NatsTransport, TransportSink, migrate, openClickHouse, type ClickHouse, type NatsSettings, type Transport,
+  ClickHouseStore, InProcessStreams, NatsTransport, TransportSink, clickHouseSettingsFromEnv, migrate, openClickHouse,
+  type ClickHouse, type NatsSettings, type Transport,
 } from '@vantage/collector';
 import { HEARTBEAT_SUBJECTS, HEARTBEATS_STREAM, RESULTS_STREAM, RESULTS_SUBJECTS } from '@vantage/probe';
 import { Collector } from '../collector/src/consume/collector.ts';
-import { untilSignal } from '@vantage/probe/cli';
-import { EXIT, parseCommandLine } from '../probe/src/run/command-line.ts';
+import { collectorSettings } from '../collector/src/run/settings.ts';
+import { EXIT, parseCommandLine, untilSignal, usageError } from '../probe/src/run/command-line.ts';
 import { jsonLogger, type Logger } from '../probe/src/run/log.ts';
 import { ProbeWorker } from '../probe/src/run/probe-worker.ts';
 import { JetStreamPublisher, type RecordSink } from '../probe/src/publish/publisher.ts';
@@ -70,6 +71,10 @@ export async function upCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${command}: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
+  // NATS_URL (and its credentials) as the other commands read them; unset = in-process streams.
+  const settings = collectorSettings({}, process.env);
+  if (typeof settings === 'string') return usageError(command, settings, HELP);
+  const nats = process.env.NATS_URL?.trim() ? settings.nats : null;
 
   const log = jsonLogger('up');
   const stops: Stop[] = [];
@@ -77,7 +82,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn('stopping failed', { error: err.message }));
   };
   try {
-    const running = await startPipeline(config, dataDir, log, stops);
+    const running = await startPipeline(config, dataDir, nats, log, stops);
     process.stdout.write(
       `vantage up: ${config.probes.length} probe${config.probes.length === 1 ? '' : 's'} × ${config.probes[0]!.tasks.length} tasks\n` +
         `  dashboard: ${running.dashboard}\n` +
@@ -105,18 +110,14 @@ interface Running {
   abortChecks(): void;
 }
 
-async function startPipeline(config: UpConfig, dataDir: string, log: Logger, stops: Stop[]): Promise<Running> {
+async function startPipeline(config: UpConfig, dataDir: string, nats: NatsSettings | null, log: Logger, stops: Stop[]): Promise<Running> {
   const env = process.env;
-  const ch: ClickHouse = await openClickHouse(
-    env.CLICKHOUSE_URL?.trim()
-      ? { engine: 'server', url: env.CLICKHOUSE_URL.trim(), username: env.CLICKHOUSE_USER || undefined, password: env.CLICKHOUSE_PASSWORD }
-      : { engine: 'chdb', path: join(dataDir, 'chdb') },
-  );
+  const chSettings = clickHouseSettingsFromEnv(env, join(dataDir, 'chdb'));
+  const ch: ClickHouse = await openClickHouse(chSettings);
   stops.push(() => ch.close());
   await migrate(ch.client);
 
   // One set of in-process streams for every role, or a NATS connection per role.
-  const nats = natsFromEnv(env);
   const streams = nats ? null : new InProcessStreams([
     { name: RESULTS_STREAM, subjects: [RESULTS_SUBJECTS] },
     { name: HEARTBEATS_STREAM, subjects: [HEARTBEAT_SUBJECTS] },
@@ -173,20 +174,7 @@ async function startPipeline(config: UpConfig, dataDir: string, log: Logger, sto
     apiUrl: api.url,
     keysFile,
     streams: nats ? `NATS ${nats.url}` : 'in-process',
-    store: env.CLICKHOUSE_URL?.trim() ? env.CLICKHOUSE_URL.trim() : `chDB in ${join(dataDir, 'chdb')}`,
+    store: chSettings.engine === 'server' ? chSettings.url : `chDB in ${chSettings.path}`,
     abortChecks: () => workers.forEach((w) => w.abortChecks()),
-  };
-}
-
-function natsFromEnv(env: NodeJS.ProcessEnv): NatsSettings | null {
-  const url = env.NATS_URL?.trim();
-  if (!url) return null;
-  return {
-    url,
-    credentials: env.NATS_CREDS?.trim() || null,
-    nkeySeedFile: env.NATS_NKEY?.trim() || null,
-    user: env.NATS_USER?.trim() || null,
-    password: env.NATS_PASSWORD ?? null,
-    token: env.NATS_TOKEN ?? null,
   };
 }

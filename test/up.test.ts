@@ -83,7 +83,8 @@ up('the example config: records flow to the API and the dashboard; SIGTERM exits
       const body = await api('/v1/fleet');
       return (body.probes ?? []).some((p: { probe_id: string; status: string }) => p.probe_id === 'local-01' && p.status === 'online') ? body : null;
     }, { timeoutMs: 30_000, detail: run.err });
-    assert.ok(fleet);
+    const probe = fleet.probes.find((p: { probe_id: string }) => p.probe_id === 'local-01');
+    assert.equal([probe.region, probe.isp], ['local', 'local'], 'the fleet shows the identity of the config');
     const page = await fetch(`http://127.0.0.1:${apiPort}/`, { redirect: 'follow' });
     assert.is(page.status, 200);
     assert.match(await page.text(), /<html/i);

@@ -3,15 +3,14 @@
  * command as a process (with an in-memory store) that serves /metrics and /healthz and stops
  * cleanly on SIGTERM with everything it took acked.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { COLLECTOR_CONSUMER, RESULTS_STREAM } from '@vantage/probe';
 import { makeRecord } from '../../test/helpers/records.ts';
-import { consumerInfo, publishRecords, setUp, tearDown, waitFor, within, type TestContext } from './consume/testing/harness.ts';
+import { consumerInfo, publishRecords, setUp, spawnTsx, tearDown, waitFor, within, type TestContext } from './consume/testing/harness.ts';
 import { collectorSettings, type CollectorSettings } from './run/settings.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const VANTAGE = new URL('../../bin/vantage.mjs', import.meta.url).pathname;
 
 const settings = suite('collector settings');
@@ -71,22 +70,9 @@ command('--help, and usage errors exit 2', () => {
 });
 
 command('runs as a process: stores, serves /metrics and /healthz, and on SIGTERM acks what it took and exits 0', async (ctx) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childScript()], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: ctx.server.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  ctx.cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let logs = '';
-  let out = '';
-  child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await waitFor('started', () => /"msg":"collector started"/.test(logs), 20_000);
-  const started = JSON.parse(logs.split('\n').find((l) => l.includes('"collector started"'))!);
+  const { child, exited, stdout, stderr: logs } = spawnTsx(ctx, ['--input-type=module', '-e', childScript()], { NATS_URL: ctx.server.url });
+  await waitFor('started', () => /"msg":"collector started"/.test(logs()), 20_000);
+  const started = JSON.parse(logs().split('\n').find((l) => l.includes('"collector started"'))!);
   const base = String(started.metrics).replace('0.0.0.0', '127.0.0.1');
 
   await publishRecords(ctx.nc, Array.from({ length: 40 }, (_, i) => makeRecord('probe-c', 't1', i)));
@@ -98,9 +84,9 @@ command('runs as a process: stores, serves /metrics and /healthz, and on SIGTERM
 
   await publishRecords(ctx.nc, Array.from({ length: 40 }, (_, i) => makeRecord('probe-c', 't1', 40 + i)));
   child.kill('SIGTERM');
-  assert.is(await within('exit after SIGTERM', exited), 0, logs.slice(-2000));
-  assert.match(logs, /"msg":"collector stopped"/);
-  const stored = Number(/stored (\d+)/.exec(out)?.[1]);
+  assert.is(await within('exit after SIGTERM', exited), 0, logs().slice(-2000));
+  assert.match(logs(), /"msg":"collector stopped"/);
+  const stored = Number(/stored (\d+)/.exec(stdout())?.[1]);
   const info = await consumerInfo(ctx.nc, RESULTS_STREAM, COLLECTOR_CONSUMER);
   assert.is(info.num_ack_pending, 0, 'nothing left unacked');
   assert.is(info.num_pending, 80 - stored, 'what was not stored is still in the stream');

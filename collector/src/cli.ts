@@ -7,7 +7,7 @@ import { jsonLogger, type Logger } from '../../probe/src/run/log.ts';
 import { Collector } from './consume/collector.ts';
 import { openStore as defaultOpenStore, type OpenStore } from './open-store.ts';
 import { serveMetrics } from './run/metrics.ts';
-import { COLLECTOR_DEFAULTS, collectorSettings } from './run/settings.ts';
+import { COLLECTOR_DEFAULTS, CONNECTION_OPTIONS, collectorSettings } from './run/settings.ts';
 
 export const COLLECTOR_HELP = `Usage: vantage collector [options]
 
@@ -48,16 +48,11 @@ export interface CollectorCommandDeps {
 export async function collectorCommand(argv: string[], deps: CollectorCommandDeps = {}): Promise<number> {
   const command = 'vantage collector';
   const args = parseCommandLine(command, argv, {
-    'nats-url': { type: 'string' },
-    'nats-creds': { type: 'string' },
-    'nats-nkey': { type: 'string' },
-    'nats-user': { type: 'string' },
-    data: { type: 'string', short: 'd' },
+    ...CONNECTION_OPTIONS,
     'batch-size': { type: 'string' },
     'batch-ms': { type: 'string' },
     'max-ack-pending': { type: 'string' },
     'retention-days': { type: 'string' },
-    'metrics-listen': { type: 'string' },
     cluster: { type: 'string' },
   }, COLLECTOR_HELP);
   if (typeof args === 'number') return args;

@@ -45,7 +45,7 @@ export const openStore: OpenStore = async (settings) => {
   const timer = setInterval(prune, RETENTION_EVERY_MS);
   timer.unref();
   return {
-    insertResults: (records) => store.insertResults(records),
+    insertResults: (records, hints) => store.insertResults(records, hints),
     storedIds: (records) => store.storedIds(records),
     insertRejected: (rows) => store.insertRejected(rows),
     insertHeartbeats: (rows) => store.insertHeartbeats(rows),

@@ -2,7 +2,7 @@
  * `vantage probe`: the probe worker. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.
  */
 import { JetStreamPublisher } from './publish/publisher.ts';
-import { loadConfigOrExit, parseCommandLine, usageError } from './run/command-line.ts';
+import { loadConfigOrExit, parseCommandLine, untilSignal, usageError } from './run/command-line.ts';
 import { JsonLinesSink } from './run/json-lines-sink.ts';
 import { jsonLogger } from './run/log.ts';
 import { ProbeWorker } from './run/probe-worker.ts';
@@ -52,23 +52,4 @@ export async function probeCommand(argv: string[]): Promise<number> {
   await untilSignal(() => worker.abortChecks(), log);
   await worker.stop();
   return 0;
-}
-
-/** Resolves at the first SIGTERM/SIGINT; a second one calls `onSecond` (stop waiting for checks). */
-export function untilSignal(onSecond: () => void, log: { info(msg: string): void }): Promise<void> {
-  return new Promise((resolve) => {
-    let count = 0;
-    const handler = (signal: NodeJS.Signals) => {
-      count++;
-      if (count === 1) {
-        log.info(`${signal}: draining`);
-        resolve();
-      } else {
-        log.info(`${signal} again: ending running checks`);
-        onSecond();
-      }
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
 }

@@ -8,8 +8,10 @@ import { validateRecord } from '../../probe/src/contract/validate.ts';
 import { newRecordId } from '../../probe/src/run/record-id.ts';
 import { parseAlarmConfig } from '../../analyzer/src/alarms/config.ts';
 import type { VerdictInput } from '../../analyzer/src/alarms/engine.ts';
+import type { VerdictClass } from '../../analyzer/src/classify/verdict.ts';
 import type { AlarmConfig } from '../../analyzer/src/alarms/rules.ts';
 import type { AlarmEvent } from '../../analyzer/src/alarms/event.ts';
+import { makeHeartbeat } from '../helpers/kind-records.ts';
 
 /** 2025-03-03 (a Monday) 12:00:00 UTC. */
 export const T0 = Date.UTC(2025, 2, 3, 12, 0, 0);
@@ -75,7 +77,7 @@ export function result(probe: ProbeSpec, spec: ResultSpec): ResultRecord {
 
 export interface VerdictSpec {
   task?: string;
-  cls: string;
+  cls: VerdictClass;
   atMs: number;
   roundMs?: number;
   resolver?: string;
@@ -106,21 +108,15 @@ export function verdict(probe: ProbeSpec, spec: VerdictSpec): VerdictInput {
 }
 
 export function heartbeat(probe: ProbeSpec, atMs: number): Heartbeat {
-  return {
-    schema: 1,
-    probe_id: probe.id,
+  return makeHeartbeat(probe.id, atMs, {
     region: probe.region ?? 'cn-east',
     isp: probe.isp ?? 'telecom',
     asn: null,
     labels: probe.labels ?? {},
     version: '0.0.0-test',
-    sent_at: new Date(atMs).toISOString(),
     started_at: new Date(T0 - 3_600_000).toISOString(),
     task_count: 1,
-    spool_depth: 0,
-    spool_dropped: 0,
-    last_error: null,
-  };
+  });
 }
 
 /** An alarm config from YAML text (channels named in rules must be defined: `ops` is). */

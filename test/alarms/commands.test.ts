@@ -3,31 +3,17 @@
  * `vantage alarms test --channel` against the verifying receiver (accepted → 0, refused → 1),
  * and `vantage notifier` usage errors (no config, a secret missing from the environment).
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runVantage } from '../helpers/run-command.ts';
 import { cleanupAll, tempDir } from './helpers.ts';
 import { channelsYaml, SECRETS, startReceiver, type Receiver } from './receiver.ts';
 
-const VANTAGE = new URL('../../bin/vantage.mjs', import.meta.url).pathname;
 const TESTDATA = new URL('./testdata/', import.meta.url).pathname;
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [VANTAGE, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runVantage(args, { env });
 
 const test = suite<{ r: Receiver }>('vantage alarms / notifier commands');
 test.before(async (ctx) => {

@@ -8,14 +8,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ALARM_DELIVERIES, ALARM_EVENTS, DATABASE, type ClickHouse } from '@vantage/collector';
 import type { AlarmEvent } from '../../analyzer/src/alarms/event.ts';
-import { ENGINE_NAMES, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES } from '../helpers/clickhouse-engines.ts';
 import { alarmRow, clickHouseTime, makeAlarmEvent } from './fixture.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
-}
+type Ctx = EnginesCtx;
 
 const test = suite<Ctx>('alarms and deliveries');
 const T0 = Date.parse('2024-05-01T10:00:00Z');
@@ -58,23 +55,13 @@ async function store(ch: ClickHouse): Promise<void> {
   });
 }
 
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    const t = await startTestApi(ch);
-    ctx.apis[engine] = t;
-    assert.is((await t.acme.post('/v1/tasks', { id: 'acme-web', kind: 'http', target: 'https://acme.test/' })).status, 201);
-    assert.is((await t.globex.post('/v1/tasks', { id: 'globex-web', kind: 'http', target: 'https://globex.test/' })).status, 201);
-    await store(ch);
-  }
-});
+test.before((ctx) => startEngineApis(ctx, async (t, ch) => {
+  assert.is((await t.acme.post('/v1/tasks', { id: 'acme-web', kind: 'http', target: 'https://acme.test/' })).status, 201);
+  assert.is((await t.globex.post('/v1/tasks', { id: 'globex-web', kind: 'http', target: 'https://globex.test/' })).status, 201);
+  await store(ch);
+}));
 
-test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
-});
+test.after(stopEngineApis);
 
 const RANGE = { from: iso(T0 - 180 * MIN), to: iso(T0 + 60 * MIN) };
 

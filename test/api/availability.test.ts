@@ -8,35 +8,27 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ResultRecord } from '@vantage/probe';
 import { importTasks } from '../../analyzer/src/api/import-tasks.ts';
-import { ENGINE_NAMES, rows, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, rows } from '../helpers/clickhouse-engines.ts';
 import { PROBES, flakyFails, produceFixture, storeFixture, ROUNDS, type Fixture } from './fixture.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
+interface Ctx extends EnginesCtx {
   fixture: Fixture;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
 }
 
 const test = suite<Ctx>('availability over pipeline data');
 
 test.before(async (ctx) => {
   ctx.fixture = await produceFixture();
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    const api = await startTestApi(ch);
-    ctx.apis[engine] = api;
+  await startEngineApis(ctx, async (_t, ch) => {
     await storeFixture(ch, ctx.fixture);
     const imported = await importTasks(ch, 'acme', Object.values(ctx.fixture.tasks));
     assert.is(imported.imported.length, 5);
-  }
+  });
 });
 
 test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
+  await stopEngineApis(ctx);
   await ctx.fixture?.close();
 });
 

@@ -7,15 +7,12 @@
 import type { ResultRecord } from '@vantage/probe';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES } from '../helpers/clickhouse-engines.ts';
 import { makeHttpRecord } from '../helpers/kind-records.ts';
 import { storeFixture } from './fixture.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
-}
+type Ctx = EnginesCtx;
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -38,23 +35,14 @@ function records(): ResultRecord[] {
 }
 
 const test = suite<Ctx>('per-cell hourly rollup');
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    ctx.apis[engine] = await startTestApi(ch);
-    assert.is((await ctx.apis[engine]!.acme.post('/v1/tasks', { id: 'cells-web', kind: 'http', target: 'https://example.test/health' })).status, 201);
-    await storeFixture(ch, { records: records() });
-    // As if migration 5 had run two hours before the records (the migration ran just now here).
-    await ch.client.insert({ table: 'vantage.schema_migrations', values: [{ version: 5, name: 'earlier', applied_at: Math.floor((START - 2 * HOUR) / 1000) }], format: 'JSONEachRow' });
-  }
-});
+test.before((ctx) => startEngineApis(ctx, async (t, ch) => {
+  assert.is((await t.acme.post('/v1/tasks', { id: 'cells-web', kind: 'http', target: 'https://example.test/health' })).status, 201);
+  await storeFixture(ch, { records: records() });
+  // As if migration 5 had run two hours before the records (the migration ran just now here).
+  await ch.client.insert({ table: 'vantage.schema_migrations', values: [{ version: 5, name: 'earlier', applied_at: Math.floor((START - 2 * HOUR) / 1000) }], format: 'JSONEachRow' });
+}));
 
-test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
-});
+test.after(stopEngineApis);
 
 const range = { from: new Date(START).toISOString(), to: new Date(START + 5 * HOUR).toISOString() };
 

@@ -1,8 +1,10 @@
 /**
  * Shared pieces of the API tests: fixed API keys of three tenants, an API server on a free port
- * over a given ClickHouse handle, and signing clients for each key.
+ * over a given ClickHouse handle, signing clients for each key, and a suite's set-up of both
+ * engines with an API over each.
  */
 import { migrate, type ClickHouse } from '@vantage/collector';
+import { ENGINE_NAMES, startEngines, type EngineName, type Engines } from '../helpers/clickhouse-engines.ts';
 import { VantageClient, type ClientOptions } from '../../analyzer/src/api/client.ts';
 import { KeyRing, type ApiKey } from '../../analyzer/src/api/keys.ts';
 import { startApi, type ApiOptions, type RunningApi } from '../../analyzer/src/api/server.ts';
@@ -39,6 +41,33 @@ export async function startTestApi(ch: ClickHouse, opts: Partial<ApiOptions> = {
   const api = await startApi({ ch, keys: KeyRing.fromKeys(Object.values(KEYS)), host: '127.0.0.1', port: 0, ...opts });
   const client = (k: ApiKey, o: Partial<ClientOptions> = {}) => new VantageClient({ baseUrl: api.url, keyId: k.id, secret: k.secret, ...o });
   return { api, acme: client(KEYS.acme), acmeRead: client(KEYS.acmeRead), globex: client(KEYS.globex), client, close: () => api.close() };
+}
+
+/** A suite's context with both engines and an API over each. */
+export interface EnginesCtx {
+  engines: Engines;
+  apis: Partial<Record<EngineName, TestApi>>;
+}
+
+/**
+ * Starts both engines and an API over each, then `setUp` for each engine (its tasks, its data).
+ * Fills `ctx` as it goes, so `stopEngineApis` undoes what started when a step fails.
+ */
+export async function startEngineApis(ctx: EnginesCtx, setUp?: (t: TestApi, ch: ClickHouse) => Promise<void>): Promise<void> {
+  ctx.engines = await startEngines();
+  ctx.apis = {};
+  for (const engine of ENGINE_NAMES) {
+    const ch = ctx.engines.get(engine);
+    const t = await startTestApi(ch);
+    ctx.apis[engine] = t;
+    await setUp?.(t, ch);
+  }
+}
+
+/** Closes the APIs, then the engines (whatever of them started). */
+export async function stopEngineApis(ctx: Partial<EnginesCtx>): Promise<void> {
+  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
+  await ctx.engines?.cleanup();
 }
 
 /** Asserts-friendly summary of a failed response. */

@@ -8,34 +8,22 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ApiResponse, Query } from '../../analyzer/src/api/client.ts';
-import { ENGINE_NAMES, rows, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, rows } from '../helpers/clickhouse-engines.ts';
 import { makeRecord } from '../helpers/records.ts';
 import { storeFixture } from './fixture.ts';
-import { KEYS, show, startTestApi, type TestApi } from './helpers.ts';
+import { KEYS, show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
-}
+type Ctx = EnginesCtx;
 
 const test = suite<Ctx>('hostile input');
 
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    ctx.apis[engine] = await startTestApi(ch);
-    const created = await ctx.apis[engine]!.acme.post('/v1/tasks', { id: 'probe-me', kind: 'tcp', target: '127.0.0.1:9' });
-    assert.is(created.status, 201, show(created));
-    await storeFixture(ch, { records: Array.from({ length: 10 }, (_, i) => makeRecord(`p${i % 2}`, 'probe-me', i)) });
-  }
-});
+test.before((ctx) => startEngineApis(ctx, async (t, ch) => {
+  const created = await t.acme.post('/v1/tasks', { id: 'probe-me', kind: 'tcp', target: '127.0.0.1:9' });
+  assert.is(created.status, 201, show(created));
+  await storeFixture(ch, { records: Array.from({ length: 10 }, (_, i) => makeRecord(`p${i % 2}`, 'probe-me', i)) });
+}));
 
-test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
-});
+test.after(stopEngineApis);
 
 const INJECTIONS = ["' OR 1=1 --", "x'); DROP TABLE vantage.results; --", "\\' OR ''='", '`id`', 'a\\', "'; SELECT * FROM system.users --", '%27', '\u202e\u0000'.slice(0, 1) + 'rtl'];
 

@@ -7,26 +7,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseConfig } from '@vantage/probe';
 import { importTasks } from '../../analyzer/src/api/import-tasks.ts';
-import { ENGINE_NAMES, rows, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { ENGINE_NAMES, rows } from '../helpers/clickhouse-engines.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
-}
+type Ctx = EnginesCtx;
 
 const test = suite<Ctx>('task management');
 
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) ctx.apis[engine] = await startTestApi(ctx.engines.get(engine));
-});
+test.before((ctx) => startEngineApis(ctx));
 
-test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
-});
+test.after(stopEngineApis);
 
 const DNS_TASK = {
   id: 'shop-dns',

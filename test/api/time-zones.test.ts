@@ -6,15 +6,12 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES } from '../helpers/clickhouse-engines.ts';
 import { makeHttpRecord } from '../helpers/kind-records.ts';
 import { storeFixture } from './fixture.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
-}
+type Ctx = EnginesCtx;
 
 const test = suite<Ctx>('time zones on both engines');
 const AT = [
@@ -27,21 +24,12 @@ const AT = [
   '2024-04-06T15:20:00Z', // Lord Howe: 01:50 +10:30
 ];
 
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    ctx.apis[engine] = await startTestApi(ch);
-    assert.is((await ctx.apis[engine]!.acme.post('/v1/tasks', { id: 'tz-web', kind: 'http', target: 'https://example.test/health' })).status, 201);
-    await storeFixture(ch, { records: AT.map((iso, i) => makeHttpRecord({ probeId: 'tz-probe', taskId: 'tz-web', atMs: Date.parse(iso), ok: i % 2 === 0 })) });
-  }
-});
+test.before((ctx) => startEngineApis(ctx, async (t, ch) => {
+  assert.is((await t.acme.post('/v1/tasks', { id: 'tz-web', kind: 'http', target: 'https://example.test/health' })).status, 201);
+  await storeFixture(ch, { records: AT.map((iso, i) => makeHttpRecord({ probeId: 'tz-probe', taskId: 'tz-web', atMs: Date.parse(iso), ok: i % 2 === 0 })) });
+}));
 
-test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
-});
+test.after(stopEngineApis);
 
 const series = (body: { groups: { series: { start: string; end: string; checks: number }[] }[] }) =>
   body.groups[0]!.series.map((p) => [p.start, p.end, p.checks]);

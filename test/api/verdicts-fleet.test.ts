@@ -8,15 +8,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Verdict } from '../../analyzer/src/classify/verdict.ts';
 import { importTasks } from '../../analyzer/src/api/import-tasks.ts';
-import { ENGINE_NAMES, startEngines, type Engines } from '../helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES } from '../helpers/clickhouse-engines.ts';
 import { fixtureVerdicts, PROBES, produceFixture, storeFixture, workerHeartbeat, type Fixture } from './fixture.ts';
-import { show, startTestApi, type TestApi } from './helpers.ts';
+import { show, startEngineApis, stopEngineApis, type EnginesCtx } from './helpers.ts';
 
-interface Ctx {
-  engines: Engines;
+interface Ctx extends EnginesCtx {
   fixture: Fixture;
   verdicts: Verdict[];
-  apis: Partial<Record<(typeof ENGINE_NAMES)[number], TestApi>>;
 }
 
 const test = suite<Ctx>('verdicts and fleet');
@@ -29,19 +27,14 @@ test.before(async (ctx) => {
     r.probe_id === 'bj-cm-1' && Date.parse(r.started_at) >= Date.parse('2024-05-01T23:00:00Z') ? 'isp_cache' : r.probe_id === 'sh-cu-1' && r.started_at.startsWith('2024-05-02T00:35') ? 'ad_hijack' : 'consistent');
   const now = Date.now();
   const heartbeats = [await workerHeartbeat(PROBES[0], now - 5_000), await workerHeartbeat(PROBES[1], now - 600_000)];
-  ctx.engines = await startEngines();
-  ctx.apis = {};
-  for (const engine of ENGINE_NAMES) {
-    const ch = ctx.engines.get(engine);
-    ctx.apis[engine] = await startTestApi(ch);
+  await startEngineApis(ctx, async (_t, ch) => {
     await storeFixture(ch, { records: ctx.fixture.records, heartbeats, verdicts: ctx.verdicts });
     await importTasks(ch, 'acme', Object.values(ctx.fixture.tasks));
-  }
+  });
 });
 
 test.after(async (ctx) => {
-  for (const api of Object.values(ctx.apis ?? {})) await api?.close();
-  await ctx.engines?.cleanup();
+  await stopEngineApis(ctx);
   await ctx.fixture?.close();
 });
 

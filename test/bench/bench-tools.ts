@@ -92,11 +92,24 @@ export interface NodeChild<T> {
   stop(): Promise<void>;
 }
 
+/** Stops `child`: SIGTERM by PID, SIGKILL if it has not exited after `killAfterMs`; resolves at its exit. */
+export function pidStopper(child: ChildProcess, killAfterMs: number): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return async () => {
+    if (!running() || child.pid === undefined) return;
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => running() && child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), killAfterMs);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
 export function startNodeChild<T>(script: string, args: string[] = []): NodeChild<T> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stopChild = pidStopper(child, 5000);
   const first = new Promise<T>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
@@ -109,18 +122,13 @@ export function startNodeChild<T>(script: string, args: string[] = []): NodeChil
     child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before reporting:\n${stderr}`)));
   });
   first.catch(() => undefined);
-  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     child,
     first,
     stderr: () => stderr,
     async stop() {
-      if (!running() || child.pid === undefined) return;
-      child.stdin!.end();
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => running() && child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.stdin!.end();
+      await stopChild();
     },
   };
 }

@@ -13,7 +13,7 @@
  * --batch-size, --batch-ms: passed to `vantage collector` (default: its defaults, as the figures
  * are defined); --node-flags=FLAGS: extra node flags for the collector (--node-flags=--max-semi-space-size=16).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,11 +28,13 @@ import { durableConfig } from '../../collector/src/transport/durable-consumer.ts
 import { openClickHouse, type ClickHouse } from '../../collector/src/store/clickhouse-client.ts';
 import { resultRow } from '../../collector/src/store/rows.ts';
 import { startClickHouseServer, type ClickHouseServer } from '../helpers/clickhouse-server.ts';
+import { rows } from '../helpers/clickhouse-engines.ts';
 import { makeDnsRecord, makeHttpRecord, makePingRecord } from '../helpers/kind-records.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { makeRecord } from '../helpers/records.ts';
+import { sleep } from '../helpers/wait.ts';
 import { newRecordId } from '../../probe/src/run/record-id.ts';
-import { fmt, measure, perSecond, ratio, runTimed, table, benchWorkspace } from './bench-tools.ts';
+import { fmt, measure, perSecond, pidStopper, ratio, runTimed, table, benchWorkspace } from './bench-tools.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const BUNDLE = join(HERE, '../../dist/vantage.mjs');
@@ -76,7 +78,6 @@ const round = (n: number) => Math.round(n * 10) / 10;
 const benchStart = performance.now();
 /** Progress on stderr, with the time since the bench started. */
 const progress = (what: string) => process.stderr.write(`[${((performance.now() - benchStart) / 1000).toFixed(1)} s] ${what}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- CPU of other processes, from /proc -----------------------------------------------------------
 
@@ -177,17 +178,17 @@ async function loadStream(nc: NatsConnection, rowsFile: string): Promise<Loaded>
   const benchRecord = recordMaker(Date.now() - SPREAD_MS - 60_000);
   const insertedAt = Date.now();
   const payloads: { subject: string; data: string; id: string }[] = [];
-  const rows = createWriteStream(rowsFile);
+  const rowLines = createWriteStream(rowsFile);
   let bytes = 0;
   for (let i = 0; i < RECORDS; i++) {
     const record = benchRecord(i);
     const data = JSON.stringify(record);
     bytes += Buffer.byteLength(data);
     payloads.push({ subject: resultSubject(record.kind, record.probe_id), data, id: record.id });
-    if (!rows.write(`${JSON.stringify(resultRow(record, insertedAt))}\n`)) await once(rows, 'drain');
+    if (!rowLines.write(`${JSON.stringify(resultRow(record, insertedAt))}\n`)) await once(rowLines, 'drain');
   }
-  rows.end();
-  await once(rows, 'finish');
+  rowLines.end();
+  await once(rowLines, 'finish');
   const js = jetstream(nc);
   const published = await measure(RECORDS, PUBLISH_IN_FLIGHT, async (i) => {
     const p = payloads[i];
@@ -218,7 +219,7 @@ async function drained(jsm: JetStreamManager, consumer: string, also: () => Prom
 async function quiet(ch: ClickHouse): Promise<void> {
   const started = Date.now();
   while (Date.now() < started + QUIET_LIMIT_MS) {
-    const [row] = await (await ch.client.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })).json<{ n: number }>();
+    const [row] = await rows<{ n: number }>(ch, 'SELECT count() AS n FROM system.merges');
     if (Number(row.n) === 0) break;
     await sleep(100);
   }
@@ -226,7 +227,7 @@ async function quiet(ch: ClickHouse): Promise<void> {
 }
 
 async function count(ch: ClickHouse, table: string): Promise<number> {
-  const [row] = await (await ch.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: number }>();
+  const [row] = await rows<{ n: number }>(ch, `SELECT count() AS n FROM ${table}`);
   return Number(row.n);
 }
 
@@ -298,7 +299,7 @@ async function runCollector(engine: 'server' | 'chdb', env: { nats: NatsServer; 
 
   const spawned = performance.now();
   const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  const stopChild = stopper(child);
+  const stopChild = pidStopper(child, 30_000); // the collector's own stop allows 20 s
   undo.push(stopChild);
   const warnings: string[] = [];
   let stopping = false; // its own "nats closed" at the stop is no warning
@@ -343,19 +344,6 @@ async function runCollector(engine: 'server' | 'chdb', env: { nats: NatsServer; 
   };
 }
 
-/** SIGTERM by PID, SIGKILL if it has not exited after 30 s (the collector's own stop allows 20 s). */
-function stopper(child: ChildProcess): () => Promise<void> {
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-  return async () => {
-    if (!running() || child.pid === undefined) return;
-    process.kill(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => running() && child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-  };
-}
-
 // --- 3. references: the same rows inserted by clickhouse-client and by one raw client insert -----
 
 /**
@@ -366,12 +354,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
 async function copyResultsSchema(ch: ClickHouse, db: string): Promise<void> {
   await ch.client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
   await ch.client.command({ query: `CREATE DATABASE ${db}` });
-  const tables = await (await ch.client.query({
-    query: "SELECT name, engine FROM system.tables WHERE database = 'vantage' AND name LIKE 'results%' AND name NOT LIKE '.inner%' ORDER BY engine = 'MaterializedView', name",
-    format: 'JSONEachRow',
-  })).json<{ name: string; engine: string }>();
+  const tables = await rows<{ name: string; engine: string }>(ch,
+    "SELECT name, engine FROM system.tables WHERE database = 'vantage' AND name LIKE 'results%' AND name NOT LIKE '.inner%' ORDER BY engine = 'MaterializedView', name");
   for (const { name } of tables) {
-    const [row] = await (await ch.client.query({ query: `SHOW CREATE TABLE vantage.${name}`, format: 'JSONEachRow' })).json<{ statement: string }>();
+    const [row] = await rows<{ statement: string }>(ch, `SHOW CREATE TABLE vantage.${name}`);
     await ch.client.command({ query: row.statement.replace(/\bvantage\./g, `${db}.`) });
   }
 }

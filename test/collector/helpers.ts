@@ -23,14 +23,12 @@ import { rows } from '../helpers/clickhouse-engines.ts';
 import { makeDnsRecord, makeHttpRecord, makePingRecord, type RecordOptions } from '../helpers/kind-records.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { makeRecord } from '../helpers/records.ts';
-import { waitFor as sharedWaitFor, within as sharedWithin, type WaitOptions } from '../helpers/wait.ts';
+import { sleep, waitFor as sharedWaitFor, within as sharedWithin, type WaitOptions } from '../helpers/wait.ts';
 
-export { rows };
+export { rows, sleep };
 
 const VANTAGE = new URL('../../bin/vantage.mjs', import.meta.url).pathname;
 const ROOT = new URL('../..', import.meta.url).pathname;
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- bounded waits -----------------------------------------------------------------------------
 

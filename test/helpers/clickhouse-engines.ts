@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { suite, type Test } from 'uvu';
 import { openClickHouse, type ClickHouse } from '../../collector/src/store/clickhouse-client.ts';
 import { startClickHouseServer, TEST_PASSWORD, TEST_USER, type ClickHouseServer } from './clickhouse-server.ts';
 
@@ -46,6 +47,18 @@ export async function startEngines(): Promise<Engines> {
     await server.cleanup();
     throw err;
   }
+}
+
+/** A suite whose context holds both engines: started before its first test, cleaned up after its last. */
+export function enginesSuite(title: string): Test<{ engines: Engines }> {
+  const s = suite<{ engines: Engines }>(title);
+  s.before(async (ctx) => {
+    ctx.engines = await startEngines();
+  });
+  s.after(async (ctx) => {
+    await ctx.engines?.cleanup();
+  });
+  return s;
 }
 
 /** Rows of a query as JSON objects. */

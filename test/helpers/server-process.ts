@@ -23,20 +23,11 @@ export class ServerProcess {
   #exited: Promise<void> = Promise.resolve();
   #output = '';
 
-  constructor(private readonly opts: ServerProcessOptions) {
-    process.on('exit', () => {
-      if (this.running) this.#child!.kill('SIGKILL');
-    });
-  }
+  constructor(private readonly opts: ServerProcessOptions) {}
 
   get running(): boolean {
     const child = this.#child;
     return child !== null && child.exitCode === null && child.signalCode === null;
-  }
-
-  /** The last 8 KiB the process printed. */
-  get output(): string {
-    return this.#output;
   }
 
   async start(): Promise<void> {
@@ -44,6 +35,9 @@ export class ServerProcess {
     this.#output = '';
     const proc = spawn(binary, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = proc;
+    // Killed with the test process, even after a crash; the hook goes once the server exited.
+    const killAtExit = () => proc.kill('SIGKILL');
+    process.on('exit', killAtExit);
     const keep = (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString()).slice(-8192);
     };
@@ -52,10 +46,12 @@ export class ServerProcess {
     let earlyExit: ((reason: Error) => void) | null = null;
     this.#exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
+        process.off('exit', killAtExit);
         earlyExit?.(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${this.#output}\n${this.opts.extraLog?.() ?? ''}`));
         resolve();
       });
       proc.once('error', (err) => {
+        process.off('exit', killAtExit);
         earlyExit?.(new Error(`cannot start ${name}: ${err.message}`));
         resolve();
       });

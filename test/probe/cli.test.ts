@@ -18,33 +18,15 @@ import { heartbeat as validateHeartbeat } from '../../probe/src/contract/heartbe
 import { a, startDnsServer, type DnsTestServer } from '../helpers/dns-server.ts';
 import { freePort, startNatsServer } from '../helpers/nats-server.ts';
 import { startWebServer, type WebServer } from '../helpers/web-server.ts';
+import { runVantage } from '../helpers/run-command.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const VANTAGE = new URL('../../bin/vantage.mjs', import.meta.url).pathname;
 /** Polls that read the stream or scrape /metrics: gentle on the servers. */
 const POLL_MS = 100;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs `vantage ARGS` to its end (bounded). */
-function vantage(args: string[], limitMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [VANTAGE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const vantage = (args: string[]) => runVantage(args);
 
 /** Starts a long-running `vantage probe`; the caller stops it. */
 function startProbe(config: string): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {

@@ -39,8 +39,6 @@ function makeHeartbeat(probeId: string, depth: number): Heartbeat {
   };
 }
 
-// --- waiting, bounded ------------------------------------------------------------------------
-
 // --- reading back ----------------------------------------------------------------------------
 
 interface Stored {
@@ -395,7 +393,7 @@ function childScript(): string {
 import { createInterface } from 'node:readline';
 import { JetStreamPublisher } from ${JSON.stringify(PUBLISHER_PATH)};
 const pub = new JetStreamPublisher(
-  { nats: { url: process.env.NATS_URL, credentials: null, token: null }, spool: { dir: process.env.SPOOL_DIR, maxBytes: 64 * 1024 * 1024 }, probe: { id: 'child' } },
+  { nats: { url: process.env.NATS_URL, credentials: null, nkeySeedFile: null, user: null, password: null, token: null }, spool: { dir: process.env.SPOOL_DIR, maxBytes: 64 * 1024 * 1024 }, probe: { id: 'child' } },
   ${JSON.stringify(FAST)},
 );
 for await (const line of createInterface({ input: process.stdin })) {

@@ -9,10 +9,11 @@ import {
 } from '../../../probe/src/contract/shape.ts';
 import { CHECK_KINDS, ID_PATTERN, PHASES } from '@vantage/probe';
 import { parseChannels } from '../notify/channel-config.ts';
+import { VERDICT_CLASSES } from '../classify/verdict.ts';
 import { duration } from './duration.ts';
 import { isTimeZone } from './maintenance.ts';
 import {
-  RULE_KINDS, SCOPE_LEVELS, SEVERITIES, VERDICT_CLASSES,
+  RULE_KINDS, SCOPE_LEVELS, SEVERITIES,
   type AlarmConfig, type MaintenanceMatch, type MaintenanceWindow, type NotifierSettings, type Rule, type RuleKind, type Selector,
 } from './rules.ts';
 

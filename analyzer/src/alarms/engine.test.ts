@@ -9,7 +9,7 @@ import { Clock, config, result, T0, verdict, type ProbeSpec } from '../../../tes
 import { AlarmEngine } from './engine.ts';
 import type { AlarmEvent } from './event.ts';
 import { alarmEvent } from './event.ts';
-import type { Verdict } from '../classify/verdict.ts';
+import type { Verdict, VerdictClass } from '../classify/verdict.ts';
 import type { VerdictInput } from './engine.ts';
 
 /** The classifier's verdicts go to the engine as they are (a compile-time check). */
@@ -29,6 +29,12 @@ function round(engine: AlarmEngine, clock: Clock, k: number, probes: ProbeSpec[]
   return events;
 }
 
+/** An engine of the rules in `yaml`, on a clock the test moves. */
+function setup(yaml: string, start = T0): { clock: Clock; engine: AlarmEngine } {
+  const clock = new Clock(start);
+  return { clock, engine: new AlarmEngine(config(yaml), { now: clock.now }) };
+}
+
 const brief = (e: AlarmEvent) => ({ kind: e.kind, seq: e.seq, rule: e.rule_id, scope: e.scope, region: e.region, isp: e.isp, probe: e.probe_id });
 
 function assertValid(events: AlarmEvent[]): void {
@@ -45,11 +51,10 @@ function assertValid(events: AlarmEvent[]): void {
 const availability = suite('availability rules');
 
 availability('success ratio × failing probes, per region × ISP: only the broken group fires, once; it resolves after 2 clear rounds', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: web-down, kind: availability, select: { tasks: [web-home] }, scope: region_isp, window: 5m, success_ratio_below: 0.5, min_failing_probes: 2, channels: [ops] }
-`), { now: clock.now });
+`);
   const all = [...A, ...B];
   const events: AlarmEvent[] = [];
   events.push(...round(engine, clock, 0, all, () => false));
@@ -79,11 +84,10 @@ rules:
 });
 
 availability('consecutive failed rounds with min_failing_probes: one broken probe pages nobody; two do on the 3rd round', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: outage, kind: availability, scope: fleet, window: 10m, consecutive_failed_rounds: 3, min_failing_probes: 2, round_failure_ratio: 0.5, channels: [ops] }
-`), { now: clock.now });
+`);
   const probes = [...A, B[0]!];
   for (let k = 0; k < 5; k++) assert.equal(round(engine, clock, k, probes, (p) => p.id === 'a1'), [], `round ${k}: one probe failing`);
   assert.equal(round(engine, clock, 5, probes, (p) => p.id === 'a1' || p.id === 'a2'), [], '1st round with half failing');
@@ -94,11 +98,10 @@ rules:
 });
 
 availability('min_failing_percent of the probes running the task, per region', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: regional, kind: availability, scope: region, min_failing_percent: 60, channels: [ops] }
-`), { now: clock.now });
+`);
   const probes = [...A, ...B]; // all cn-east
   assert.equal(round(engine, clock, 0, probes, (p) => p.isp === 'unicom'), [], '2 of 5 = 40%');
   const fired = round(engine, clock, 1, probes, (p) => p.id !== 'b2');
@@ -106,11 +109,10 @@ rules:
 });
 
 availability('selectors: task globs, kinds and probe labels pick what a rule sees', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { engine } = setup(`
 rules:
   - { id: prod, kind: availability, select: { tasks: ["web-*"], kinds: [http], labels: { tier: prod } }, scope: probe, success_ratio_below: 1, channels: [ops] }
-`), { now: clock.now });
+`);
   const prod = { id: 'p1', labels: { tier: 'prod', rack: 'r1' } };
   const lab = { id: 'p2', labels: { tier: 'lab' } };
   assert.equal(engine.observeResult(result(lab, { atMs: T0, ok: false })), [], 'label does not match');
@@ -127,11 +129,10 @@ availability.run();
 const latency = suite('latency rules');
 
 latency('a phase p95 above the threshold fires; the percentile needs enough slow results', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: slow, kind: latency, scope: fleet, phase: processing, percentile: 95, above: 500ms, window: 5m, min_samples: 5, channels: [ops] }
-`), { now: clock.now });
+`);
   const p = { id: 'p1' };
   const feed = (processing: number) => {
     clock.advance(1000);
@@ -147,12 +148,11 @@ rules:
 });
 
 latency('total latency counts ok results only; results without the phase are skipped', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { engine } = setup(`
 rules:
   - { id: slow-total, kind: latency, scope: fleet, phase: total, above: 1s, channels: [ops] }
   - { id: slow-tls, kind: latency, scope: fleet, phase: tls, above: 10ms, channels: [ops] }
-`), { now: clock.now });
+`);
   assert.equal(engine.observeResult(result({ id: 'p1' }, { atMs: T0, ok: false, durationMs: 5000 })), [], 'a failed check is not slow, it failed');
   assert.equal(engine.observeResult(result({ id: 'p1' }, { atMs: T0 + 1000, durationMs: 800 })), []);
   assert.equal(engine.observeResult(result({ id: 'p1' }, { atMs: T0 + 2000, durationMs: 1500 })).map((e) => e.rule_id), ['slow-total']);
@@ -165,11 +165,10 @@ latency.run();
 const hijack = suite('hijack rules');
 
 hijack('a class seen by K probes of one region × ISP fires, naming class, IPs, resolver, probes and evidence', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: dns-hijack, kind: hijack, classes: [ad_hijack, malicious], min_probes: 2, channels: [ops] }
-`), { now: clock.now });
+`);
   const h1 = { id: 'h1', region: 'cn-north', isp: 'unicom' };
   const h2 = { id: 'h2', region: 'cn-north', isp: 'unicom' };
   const other = { id: 'x1', region: 'cn-north', isp: 'mobile' };
@@ -191,14 +190,13 @@ rules:
 });
 
 hijack('R consecutive rounds of one probe fire; isp_cache as info; consistent rounds after the window resolve it', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: persistent, kind: hijack, classes: [nxdomain_rewrite], consecutive_rounds: 3, window: 5m, channels: [ops] }
   - { id: cache, kind: hijack, classes: [isp_cache], min_probes: 1, severity: info, channels: [ops] }
-`), { now: clock.now });
+`);
   const p = { id: 'p1' };
-  const at = (k: number, cls: string) => {
+  const at = (k: number, cls: VerdictClass) => {
     clock.ms = T0 + k * MIN + 500;
     return engine.observeVerdict(verdict(p, { cls, atMs: clock.ms }));
   };
@@ -222,11 +220,10 @@ hijack.run();
 const states = suite('states: hysteresis, pending, reminders, no data, duplicates');
 
 states('flapping does not fire twice; it resolves only after resolve_after clear rounds in a row', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: flappy, kind: availability, scope: fleet, window: 10m, min_failing_probes: 1, resolve_after: 3, channels: [ops] }
-`), { now: clock.now });
+`);
   const p = [{ id: 'p1' }, { id: 'p2' }];
   const pattern = ['F', 'F', 'ok', 'F', 'ok', 'ok', 'F', 'ok', 'ok', 'ok'];
   const kinds: string[] = [];
@@ -237,11 +234,10 @@ rules:
 });
 
 states('clear results within one round count once toward resolve_after', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: r, kind: availability, scope: fleet, window: 2m, min_failing_probes: 1, resolve_after: 2, channels: [ops] }
-`), { now: clock.now });
+`);
   const probes = [1, 2, 3, 4].map((i) => ({ id: `p${i}` }));
   assert.equal(round(engine, clock, 0, probes, (x) => x.id === 'p1').map((e) => e.kind), ['firing']);
   assert.equal(round(engine, clock, 1, probes, () => false), [], 'four clear results, one round');
@@ -249,11 +245,10 @@ rules:
 });
 
 states('for: the condition must hold that long (pending) before firing; clearing while pending fires nothing', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: slow-fire, kind: availability, scope: fleet, for: 2m, min_failing_probes: 1, channels: [ops] }
-`), { now: clock.now });
+`);
   const p = { id: 'p1' };
   clock.ms = T0;
   assert.equal(engine.observeResult(result(p, { atMs: T0, ok: false })), []);
@@ -277,11 +272,10 @@ rules:
 });
 
 states('reminders at repeat_interval while firing; seq counts every event of the alarm', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: r, kind: availability, scope: fleet, min_failing_probes: 1, repeat_interval: 10m, channels: [ops] }
-`), { now: clock.now });
+`);
   const events: AlarmEvent[] = [];
   for (let s = 0; s <= 25 * 60; s += 30) {
     clock.ms = T0 + s * 1000;
@@ -293,11 +287,10 @@ rules:
 });
 
 states('a firing alarm whose group goes silent resolves after stale_after (reason no_data)', () => {
-  const clock = new Clock();
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: r, kind: availability, scope: fleet, window: 1m, stale_after: 5m, min_failing_probes: 1, channels: [ops] }
-`), { now: clock.now });
+`);
   assert.equal(engine.observeResult(result({ id: 'p1' }, { atMs: T0, ok: false })).map((e) => e.kind), ['firing']);
   clock.ms = T0 + 5 * MIN - 1;
   assert.equal(engine.tick(), [], 'an empty window is no judgement either way');
@@ -307,11 +300,10 @@ rules:
 });
 
 states('a redelivered result counts once; results older than the window are ignored', () => {
-  const clock = new Clock(T0 + 10 * MIN);
-  const engine = new AlarmEngine(config(`
+  const { clock, engine } = setup(`
 rules:
   - { id: r, kind: availability, scope: fleet, window: 5m, success_ratio_below: 0.6, channels: [ops] }
-`), { now: clock.now });
+`, T0 + 10 * MIN);
   const ok = result({ id: 'p1' }, { atMs: clock.ms - 1000 });
   const bad = result({ id: 'p2' }, { atMs: clock.ms - 900, ok: false });
   assert.equal(engine.observeResult(result({ id: 'p3' }, { atMs: T0, ok: false })), [], 'ten minutes old');

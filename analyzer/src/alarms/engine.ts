@@ -6,6 +6,7 @@
  */
 import type { Heartbeat, ResultRecord } from '@vantage/probe';
 import { newRecordId } from '../../../probe/src/run/record-id.ts';
+import type { Verdict } from '../classify/verdict.ts';
 import { evaluateAvailability } from './conditions/availability.ts';
 import type { Evaluation, ResultSample, VerdictSample } from './conditions/evaluation.ts';
 import { evaluateHijack } from './conditions/hijack.ts';
@@ -20,21 +21,10 @@ import { selects } from './select.ts';
 import { newAlarmState, onEvaluation, onTick, resolve, stateFromEvent, type AlarmState, type Step, type StepContext } from './state.ts';
 
 /** The verdict fields alarms read (the analyzer's Verdict has these and more). */
-export interface VerdictInput {
-  id: string;
-  task_id: string;
-  target: string;
-  probe_id: string;
-  region: string;
-  isp: string;
-  resolver: string;
-  /** The record's round: ISO time or Unix ms. */
-  round: string | number;
-  started_at_ms: number;
-  class: string;
-  answer_ips: readonly string[];
-  expected_ips: readonly string[];
-}
+export type VerdictInput = Pick<
+  Verdict,
+  'id' | 'task_id' | 'target' | 'probe_id' | 'region' | 'isp' | 'resolver' | 'round' | 'started_at_ms' | 'class' | 'answer_ips' | 'expected_ips'
+>;
 
 export interface EngineOptions {
   /** Epoch ms. */
@@ -148,7 +138,7 @@ export class AlarmEngine {
     if (this.#hijack.length === 0 || !this.#ownsTask(verdict.task_id)) return [];
     const subject = { taskId: verdict.task_id, target: verdict.target, kind: 'dns', region: verdict.region, isp: verdict.isp, probeId: verdict.probe_id };
     const atMs = Number.isFinite(verdict.started_at_ms) ? verdict.started_at_ms : this.#now();
-    const round = typeof verdict.round === 'number' ? verdict.round : timeOf(verdict.round) ?? atMs;
+    const round = timeOf(verdict.round) ?? atMs;
     const events: AlarmEvent[] = [];
     for (const rule of this.#hijack) {
       if (!selects(rule.select, subject)) continue;
@@ -193,12 +183,11 @@ export class AlarmEngine {
     for (const orphan of this.#orphans) events.push(...this.#commit(resolve(orphan, null, 'rule_removed', this.#ctx(orphan, now))));
     this.#orphans = [];
     for (const [key, group] of this.#groups) {
+      this.#prune(group, now);
       if (group.state.status === 'inactive') {
-        this.#prune(group, now);
         if (group.ids.size === 0) this.#groups.delete(key);
         continue;
       }
-      this.#prune(group, now);
       const evaluation = this.#evaluate(group, now);
       events.push(...this.#apply(group.rule, group.state, evaluation, (s) => (group.state = s), false));
       const step = onTick(group.state, group.rule, this.#ctx(group.state, now));

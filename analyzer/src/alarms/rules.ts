@@ -16,12 +16,6 @@ export type RuleKind = (typeof RULE_KINDS)[number];
 export const SCOPE_LEVELS = ['fleet', 'region', 'isp', 'region_isp', 'probe'] as const;
 export type ScopeLevel = (typeof SCOPE_LEVELS)[number];
 
-/** Verdict classes (analyzer/README.md) a hijack rule may name. */
-export const VERDICT_CLASSES = [
-  'resolver_failure', 'consistent', 'nxdomain_rewrite', 'blocked', 'cdn_variance', 'malicious',
-  'ad_hijack', 'ad_injection', 'isp_cache', 'suspicious',
-] as const;
-
 /** Which results, verdicts or probes a rule looks at. An empty list (or map) matches anything. */
 export interface Selector {
   /** Task ids; `*` is a wildcard (e.g. `web-*`). */

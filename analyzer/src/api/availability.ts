@@ -3,7 +3,7 @@
  * with every empty bucket present (checks 0, ratio null). Queries run in parallel; assembling the
  * answer is a pure function of their rows.
  */
-import type { ClickHouse } from '@vantage/collector';
+import { DATABASE, SCHEMA_MIGRATIONS, type ClickHouse } from '@vantage/collector';
 import { formatLocal, segmentOffset } from './time-zone.ts';
 import { availabilitySql, GROUP_COLUMNS, LEVEL, phasesOf, type AvailabilityFilter, type Grouping, type Latencies, type Phase } from './availability-sql.ts';
 import type { BucketPlan } from './buckets.ts';
@@ -72,14 +72,15 @@ const cellsSinceCache = new WeakMap<ClickHouse, number>();
 
 /**
  * Since when `results_1h_cells` holds every record (Unix seconds): the hour after its migration
- * ran; +Infinity while it has not. Read once per ClickHouse handle.
+ * ran; +Infinity while it has not. Read once per ClickHouse handle (+Infinity is not kept: asked
+ * again until the migration has run). min(): several migrators may each record the version.
  */
 export async function cellsSince(ch: ClickHouse): Promise<number> {
   const known = cellsSinceCache.get(ch);
   if (known !== undefined) return known;
   const [row] = await queryRows<{ at: number | string | null }>(
     ch,
-    `SELECT toUInt32(min(applied_at)) AS at, count() AS n FROM vantage.schema_migrations WHERE version = ${CELLS_MIGRATION}`,
+    `SELECT toUInt32(min(applied_at)) AS at FROM ${DATABASE}.${SCHEMA_MIGRATIONS.name} WHERE version = ${CELLS_MIGRATION}`,
   );
   const applied = Number(row?.at ?? 0);
   const since = applied > 0 ? Math.ceil(applied / 3600) * 3600 : Number.POSITIVE_INFINITY;

@@ -8,7 +8,7 @@
  * buckets); for day buckets the local day number (days since 1970-01-01 in wall time).
  */
 import { badRequest } from './errors.ts';
-import { offsetAt, offsetSegments, offsetSql, segmentOffset, wallToInstant, type OffsetSegment } from './time-zone.ts';
+import { offsetSegments, offsetSql, segmentOffset, wallToInstant, type OffsetSegment } from './time-zone.ts';
 
 export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -28,32 +28,22 @@ export interface Source {
   range(from: number, to: number): string;
 }
 
+/** A table whose rows carry their instant in the DateTime column `column`. */
+function dateTimeSource(table: Source['table'], column: string, step: number): Source {
+  return {
+    table,
+    step,
+    instant: `toUInt32(${column})`,
+    range: (from, to) => `${column} >= toDateTime(${from}) AND ${column} < toDateTime(${to})`,
+  };
+}
+
 const SOURCES: Record<Source['table'], Source> = {
-  results: {
-    table: 'results',
-    step: 1,
-    instant: 'toUInt32(started_at)',
-    range: (from, to) => `started_at >= toDateTime(${from}) AND started_at < toDateTime(${to})`,
-  },
-  results_1m: {
-    table: 'results_1m',
-    step: 60,
-    instant: 'toUInt32(minute)',
-    range: (from, to) => `minute >= toDateTime(${from}) AND minute < toDateTime(${to})`,
-  },
-  results_1h: {
-    table: 'results_1h',
-    step: 3600,
-    instant: 'toUInt32(hour)',
-    range: (from, to) => `hour >= toDateTime(${from}) AND hour < toDateTime(${to})`,
-  },
+  results: dateTimeSource('results', 'started_at', 1),
+  results_1m: dateTimeSource('results_1m', 'minute', 60),
+  results_1h: dateTimeSource('results_1h', 'hour', 3600),
   // results_1h without the probe (per region × ISP cell): see useCells().
-  results_1h_cells: {
-    table: 'results_1h_cells',
-    step: 3600,
-    instant: 'toUInt32(hour)',
-    range: (from, to) => `hour >= toDateTime(${from}) AND hour < toDateTime(${to})`,
-  },
+  results_1h_cells: dateTimeSource('results_1h_cells', 'hour', 3600),
   results_1d: {
     table: 'results_1d',
     step: DAY,
@@ -177,11 +167,4 @@ export function describeSeconds(s: number): string {
   if (s >= DAY) return `${(s / DAY).toFixed(1)} days`;
   if (s % 3600 === 0) return `${s / 3600} hour${s === 3600 ? '' : 's'}`;
   return `${Math.round(s / 60)} minutes`;
-}
-
-/** The offset at an instant (for labelling buckets in local time). */
-export function bucketOffset(plan: BucketPlan, t: number): number {
-  return t >= plan.segments[0]!.from && t < plan.segments[plan.segments.length - 1]!.to
-    ? segmentOffset(plan.segments, t)
-    : offsetAt(plan.zone, t);
 }

@@ -5,6 +5,8 @@
  */
 import type { ClickHouse } from '@vantage/collector';
 import type { Principal } from './auth.ts';
+import { describeSeconds } from './buckets.ts';
+import { badRequest } from './errors.ts';
 import type { Scope } from './keys.ts';
 import type { Params, ParamSpecs } from './params.ts';
 import type { TaskStore } from './tasks.ts';
@@ -55,3 +57,12 @@ export function route<Q extends ParamSpecs, P extends ParamSpecs>(spec: RouteSpe
 }
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** [from, to) in Unix seconds from optional parameters, defaulting to the last 24 hours; at most `maxSeconds`. */
+export function timeRange(api: ApiContext, q: { from?: number; to?: number }, maxSeconds: number): { from: number; to: number } {
+  const end = q.to ?? Math.ceil(api.now() / 1000);
+  const start = q.from ?? end - 86_400;
+  if (!(end > start)) throw badRequest(['to: must be after from']);
+  if (end - start > maxSeconds) throw badRequest([`to: the range from..to is ${describeSeconds(end - start)}; it may be at most ${describeSeconds(maxSeconds)}`]);
+  return { from: start, to: end };
+}

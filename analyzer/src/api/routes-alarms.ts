@@ -4,21 +4,23 @@
  */
 import { ID_PATTERN } from '@vantage/probe';
 import { DELIVERY_OUTCOMES, getAlarm, listAlarms, listDeliveries, SEVERITIES } from './alarms.ts';
-import { describeSeconds } from './buckets.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { notFound } from './errors.ts';
 import { instant, integer, listOf, oneOf, required, text, withDefault } from './params.ts';
-import { ref, route, type ApiContext } from './route.ts';
+import { ref, route, timeRange, type ApiContext } from './route.ts';
 
 const DAY = 86_400;
 const RANGE_MAX = 31 * DAY;
 
 function range(api: ApiContext, q: { from?: number; to?: number }): { fromMs: number; toMs: number } {
-  const to = q.to ?? Math.ceil(api.now() / 1000);
-  const from = q.from ?? to - DAY;
-  if (!(to > from)) throw badRequest(['to: must be after from']);
-  if (to - from > RANGE_MAX) throw badRequest([`to: the range from..to is ${describeSeconds(to - from)}; it may be at most ${describeSeconds(RANGE_MAX)}`]);
+  const { from, to } = timeRange(api, q, RANGE_MAX);
   return { fromMs: from * 1000, toMs: to * 1000 };
 }
+
+/** The query parameters `range` reads. */
+const RANGE_QUERY = {
+  from: instant({ description: 'Start of the range (RFC 3339). Default: `to` minus 24 hours.' }),
+  to: instant({ description: 'End of the range (RFC 3339). Default: now. At most 31 days after `from`.' }),
+};
 
 const fingerprint = () => text({ description: 'An alarm\'s fingerprint (16 hex digits).', maxLength: 16, pattern: /^[0-9a-f]{16}$/, hint: '16 hex digits' });
 
@@ -31,8 +33,7 @@ const alarms = route({
   scope: 'read',
   query: {
     state: withDefault(oneOf(['firing', 'all'] as const, { description: 'Firing now, or all incidents of the range.' }), 'all'),
-    from: instant({ description: 'Start of the range (RFC 3339). Default: `to` minus 24 hours.' }),
-    to: instant({ description: 'End of the range (RFC 3339). Default: now. At most 31 days after `from`.' }),
+    ...RANGE_QUERY,
     task: text({ description: 'Only alarms of this task.', maxLength: 64, pattern: ID_PATTERN, hint: 'a task id' }),
     target: text({ description: 'Only alarms about this target.', maxLength: 2048 }),
     severity: listOf(SEVERITIES, { description: 'Only these severities (comma-separated).' }),
@@ -64,7 +65,7 @@ const alarm = route({
   responses: { 200: { description: 'The alarm.', schema: ref('AlarmDetail') } },
   async handle({ params, who, api }) {
     const found = await getAlarm(api.ch, who.tenant, params.fingerprint);
-    if (!found) throw new ApiError(404, 'not_found', `no alarm ${params.fingerprint}`);
+    if (!found) throw notFound(`no alarm ${params.fingerprint}`);
     return { body: found };
   },
 });
@@ -76,8 +77,7 @@ const deliveries = route({
   summary: 'Delivery attempts of alarm notifications over a time range, newest first',
   scope: 'read',
   query: {
-    from: instant({ description: 'Start of the range (RFC 3339). Default: `to` minus 24 hours.' }),
-    to: instant({ description: 'End of the range (RFC 3339). Default: now. At most 31 days after `from`.' }),
+    ...RANGE_QUERY,
     fingerprint: fingerprint(),
     channel: text({ description: 'Only this channel (its name in the notifier config).', maxLength: 128 }),
     outcome: listOf(DELIVERY_OUTCOMES, { description: 'Only these outcomes (comma-separated).' }),

@@ -6,11 +6,11 @@ import { CHECK_KINDS, ID_PATTERN } from '@vantage/probe';
 import { VERDICT_CLASSES } from '../classify/verdict.ts';
 import { cellsSince, queryAvailability } from './availability.ts';
 import { GROUPINGS, LATENCIES, type AvailabilityFilter } from './availability-sql.ts';
-import { describeSeconds, GRANULARITIES, planBuckets, useCells } from './buckets.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { GRANULARITIES, planBuckets, useCells } from './buckets.ts';
+import { badRequest, notFound } from './errors.ts';
 import { queryFleet } from './fleet.ts';
 import { duration, flag, instant, integer, listOf, oneOf, required, text, withDefault, zone } from './params.ts';
-import { ref, route, type ApiContext } from './route.ts';
+import { ref, route, timeRange, type ApiContext } from './route.ts';
 import { getVerdict, listVerdicts, verdictMatrix, type VerdictFilter } from './verdicts.ts';
 
 const DAY = 86_400;
@@ -18,15 +18,6 @@ const taskId = () => text({ description: 'A task id of yours.', maxLength: 64, p
 const target = () => text({ description: 'A target (as in the task: a domain, URL, host:port or host); every task of yours with it.', maxLength: 2048 });
 const from = () => instant({ description: 'Start of the range (RFC 3339). Default: `to` minus 24 hours.' });
 const to = () => instant({ description: 'End of the range, exclusive (RFC 3339). Default: now.' });
-
-/** [from, to) in seconds from optional parameters, defaulting to the last 24 hours; bounded. */
-function range(api: ApiContext, q: { from?: number; to?: number }, maxSeconds: number): { from: number; to: number } {
-  const end = q.to ?? Math.ceil(api.now() / 1000);
-  const start = q.from ?? end - DAY;
-  if (!(end > start)) throw badRequest(['to: must be after from']);
-  if (end - start > maxSeconds) throw badRequest([`to: the range from..to is ${describeSeconds(end - start)}; it may be at most ${describeSeconds(maxSeconds)}`]);
-  return { from: start, to: end };
-}
 
 const availability = route({
   method: 'GET',
@@ -60,11 +51,11 @@ const availability = route({
     let filter: AvailabilityFilter;
     if (q.task !== undefined) {
       const task = await api.tasks.get(q.task);
-      if (!task || task.tenant !== who.tenant) throw new ApiError(404, 'not_found', `no task "${q.task}"`);
+      if (!task || task.tenant !== who.tenant) throw notFound(`no task "${q.task}"`);
       filter = { taskIds: [q.task], ...(q.kind !== undefined ? { kind: q.kind } : {}) };
     } else {
       const ids = await api.tasks.ownedWithTarget(who.tenant, q.target!, q.kind);
-      if (ids.length === 0) throw new ApiError(404, 'not_found', `no task of yours has target ${JSON.stringify(q.target)}${q.kind ? ` and kind ${q.kind}` : ''}`);
+      if (ids.length === 0) throw notFound(`no task of yours has target ${JSON.stringify(q.target)}${q.kind ? ` and kind ${q.kind}` : ''}`);
       filter = { taskIds: ids, target: q.target!, ...(q.kind !== undefined ? { kind: q.kind } : {}) };
     }
     const end = q.to ?? Math.ceil(api.now() / 1000);
@@ -108,7 +99,7 @@ const VERDICT_RANGE = 31 * DAY;
 function verdictFilter(api: ApiContext, tenant: string, q: { from?: number; to?: number; task?: string; target?: string; class?: VerdictFilter['classes']; region?: string; isp?: string; probe?: string }): VerdictFilter {
   return {
     tenant,
-    ...range(api, q, VERDICT_RANGE),
+    ...timeRange(api, q, VERDICT_RANGE),
     ...(q.task !== undefined ? { task: q.task } : {}),
     ...(q.target !== undefined ? { target: q.target } : {}),
     ...(q.class !== undefined ? { classes: q.class } : {}),
@@ -164,7 +155,7 @@ const verdict = route({
   responses: { 200: { description: 'The verdict.', schema: ref('VerdictDetail') } },
   async handle({ params, who, api }) {
     const found = await getVerdict(api.ch, who.tenant, params.id);
-    if (!found) throw new ApiError(404, 'not_found', `no verdict ${JSON.stringify(params.id)}`);
+    if (!found) throw notFound(`no verdict ${JSON.stringify(params.id)}`);
     return { body: found };
   },
 });

@@ -4,7 +4,7 @@
  * the probe's own config validator.
  */
 import { CHECK_KINDS, ID_PATTERN } from '@vantage/probe';
-import { ApiError, badRequest } from './errors.ts';
+import { badRequest, notFound } from './errors.ts';
 import { oneOf, required, text } from './params.ts';
 import { ref, route } from './route.ts';
 import { taskView } from './tasks.ts';
@@ -49,7 +49,7 @@ const get = route({
   responses: { 200: { description: 'The task.', schema: ref('Task') } },
   async handle({ params, who, api }) {
     const task = await api.tasks.get(params.id);
-    if (!task || task.tenant !== who.tenant || task.deleted) throw new ApiError(404, 'not_found', `no task "${params.id}"`);
+    if (!task || task.tenant !== who.tenant || task.deleted) throw notFound(`no task "${params.id}"`);
     return { body: taskView(task) };
   },
 });
@@ -101,7 +101,7 @@ const remove = route({
   params: idParam,
   responses: { 204: { description: 'Deleted.' } },
   async handle({ params, who, api }) {
-    if (!(await api.tasks.delete(who.tenant, params.id, who.keyId))) throw new ApiError(404, 'not_found', `no task "${params.id}"`);
+    if (!(await api.tasks.delete(who.tenant, params.id, who.keyId))) throw notFound(`no task "${params.id}"`);
     return { status: 204 };
   },
 });

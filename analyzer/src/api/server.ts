@@ -12,7 +12,7 @@ import type { ClickHouse } from '@vantage/collector';
 import { silentLogger, type Logger } from '../../../probe/src/run/log.ts';
 import { authenticate, AuthError, requireScope, type AuthDeps, type Principal } from './auth.ts';
 import { registerDashboard } from './dashboard-routes.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { ApiError, badRequest, notFound } from './errors.ts';
 import type { KeyRing } from './keys.ts';
 import { ApiMetrics } from './metrics.ts';
 import { NonceCache } from './nonce-cache.ts';
@@ -89,7 +89,7 @@ export async function buildApi(opts: ApiOptions): Promise<Api> {
     void reply.code(apiError.status).header('content-type', 'application/json; charset=utf-8').send(apiError.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`).toJSON());
+    void reply.code(404).send(notFound(`no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; the API is described at /openapi.json`).toJSON());
   });
 
   for (const spec of routes) {

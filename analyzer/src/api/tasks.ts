@@ -5,7 +5,7 @@
  */
 import { DATABASE, TASKS, sqlString, type ClickHouse } from '@vantage/collector';
 import { ConfigError, parseConfig, type Task } from '@vantage/probe';
-import { ApiError, badRequest } from './errors.ts';
+import { ApiError, badRequest, notFound } from './errors.ts';
 import { insertRows, queryRows } from './query.ts';
 
 export interface StoredTask {
@@ -123,7 +123,7 @@ export class TaskStore {
     if (current && current.tenant !== tenant) throw new ApiError(409, 'conflict', `task id "${task.id}" is taken; choose another id`);
     const live = current !== null && !current.deleted;
     if (opts.mode === 'create' && live) throw new ApiError(409, 'conflict', `task "${task.id}" exists; update it with PUT /v1/tasks/${task.id}`);
-    if (opts.mode === 'replace' && !live) throw new ApiError(404, 'not_found', `no task "${task.id}"`);
+    if (opts.mode === 'replace' && !live) throw notFound(`no task "${task.id}"`);
     if (!live && (await this.list(tenant)).length >= this.maxPerTenant) {
       throw new ApiError(409, 'conflict', `tenant ${tenant} has ${this.maxPerTenant} tasks, the most allowed; delete some first`);
     }

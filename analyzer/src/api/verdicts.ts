@@ -144,11 +144,6 @@ function severity(c: string): number {
 
 const VERDICT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12})\/(.{1,300})$/;
 
-/** Whether `id` has the shape of a verdict id: `<record id (UUIDv7)>/<resolver>`. */
-export function isVerdictId(id: string): boolean {
-  return VERDICT_ID.test(id);
-}
-
 /** One verdict of the tenant's tasks with its evidence (parsed), or null. */
 export async function getVerdict(ch: ClickHouse, tenant: string, id: string): Promise<Record<string, unknown> | null> {
   const m = VERDICT_ID.exec(id);

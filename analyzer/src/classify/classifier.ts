@@ -7,7 +7,7 @@
 import type { ResultRecord } from '@vantage/probe';
 import { localAnswers, querySummaries, type ResolverAnswer } from './answers.ts';
 import { recordContext, type Decision, type RecordContext } from './context.ts';
-import { Expectations, NO_EXPECTATION } from './expectations.ts';
+import { declaresIp, Expectations, NO_EXPECTATION } from './expectations.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { isBogon } from './ip.ts';
 import { blockRule, failureRule, missingRule, rewriteRule } from './rules-dns.ts';
@@ -73,11 +73,11 @@ function decideAnswer(ctx: RecordContext, answer: ResolverAnswer, extra: Partial
   }
 
   const bogon: VerdictFlag[] = answer.ips.some((ip) => isBogon(ip)) ? ['bogon'] : [];
-  const outside = answer.ips.filter((ip) => !(ctx.truthIps.has(ip) || ctx.expect.ips.has(ip) || ctx.expect.cidrs.has(ip)));
+  const outside = answer.ips.filter((ip) => !(ctx.truthIps.has(ip) || declaresIp(ctx.expect, ip)));
   let decision: Decision;
   if (outside.length === 0) {
     decision = { class: 'consistent', rule: 'R6-in-ground-truth', reason: 'every answer IP is ground truth (reference answers or expected)', flags: bogon };
-  } else if (ctx.truthIps.size === 0 && ctx.expect.ips.size === 0 && ctx.expect.cidrList.length === 0 && !outside.some((ip) => ctx.suspectPages.has(ip) || ctx.gt.ipStatus(ctx.target, ip, ctx.round) !== 'none')) {
+  } else if (ctx.truthIps.size === 0 && ctx.expect.ips.size === 0 && ctx.expect.cidrs.size === 0 && !outside.some((ip) => ctx.suspectPages.has(ip) || ctx.gt.ipStatus(ctx.target, ip, ctx.round) !== 'none')) {
     decision = { class: 'consistent', rule: 'R6-no-ground-truth', reason: 'no reference answer, expectation or page to compare with', flags: ['no_ground_truth', 'low_confidence', ...bogon] };
   } else {
     decision = worstOf(ctx, answer, outside, ips, bogon);

@@ -20,6 +20,10 @@ export interface Decision {
   fingerprint?: string;
 }
 
+export const decide = (cls: Decision['class'], rule: string, reason: string, flags: VerdictFlag[] = [], fingerprint?: string): Decision => ({
+  class: cls, rule, reason, flags, ...(fingerprint ? { fingerprint } : {}),
+});
+
 export interface PagePair {
   http?: EvidenceFetch;
   https?: EvidenceFetch;

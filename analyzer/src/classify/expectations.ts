@@ -5,7 +5,7 @@
  */
 import type { DnsTask } from '@vantage/probe';
 import { HostAllowlist, normName } from './domains.ts';
-import { canonicalIp, parseCidr, PrefixMap } from './ip.ts';
+import { canonicalIp, prefixSet, type PrefixMap } from './ip.ts';
 
 export interface ExpectBlock {
   ips?: string[];
@@ -18,27 +18,24 @@ export interface ExpectBlock {
 export interface Expectation {
   ips: Set<string>;
   cidrs: PrefixMap<string>;
-  cidrList: string[];
   cnames: string[];
   asns: Set<number>;
   scriptHosts: HostAllowlist;
 }
 
 function build(blocks: ExpectBlock[]): Expectation {
-  const cidrs = new PrefixMap<string>();
-  const cidrList: string[] = [];
-  for (const text of blocks.flatMap((b) => b.cidrs ?? [])) {
-    const cidr = parseCidr(text);
-    if (cidr) (cidrs.set(cidr, cidr.text), cidrList.push(cidr.text));
-  }
   return {
     ips: new Set(blocks.flatMap((b) => b.ips ?? []).map(canonicalIp)),
-    cidrs,
-    cidrList,
+    cidrs: prefixSet(blocks.flatMap((b) => b.cidrs ?? [])),
     cnames: [...new Set(blocks.flatMap((b) => b.cnames ?? []).map(normName))],
     asns: new Set(blocks.flatMap((b) => b.asns ?? [])),
     scriptHosts: new HostAllowlist(blocks.flatMap((b) => b.script_origins ?? [])),
   };
+}
+
+/** The customer declared this IP (as an address or inside a CIDR). */
+export function declaresIp(expect: Expectation, ip: string): boolean {
+  return expect.ips.has(ip) || expect.cidrs.has(ip);
 }
 
 export const NO_EXPECTATION: Expectation = build([]);

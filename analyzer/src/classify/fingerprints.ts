@@ -6,6 +6,7 @@
 import type { EvidenceFetch, TlsInfo } from '@vantage/probe';
 import { hostOf, nameEndsWith, normName } from './domains.ts';
 import type { AsnInfo } from './asn-table.ts';
+import { leaveTargets } from './pages.ts';
 
 const CHALLENGE_TITLES: readonly RegExp[] = [
   /^just a moment\.*$/i, // Cloudflare managed challenge
@@ -54,7 +55,7 @@ const EXECUTABLE_PATH = /\.(apk|xapk|exe|msi|scr|bat|cmd|dmg|pkg|jar|ipa|elf|bin
 /** An executable/APK served or pointed to (content type, redirect or meta refresh target). */
 export function executableFingerprint(page: EvidenceFetch): string | null {
   if (page.content_type && EXECUTABLE_TYPES.test(page.content_type.trim())) return `executable:type:${page.content_type.split(';')[0].trim()}`;
-  for (const target of [...page.redirects.map((r) => r.location), ...(page.meta_refresh ? [page.meta_refresh] : [])]) {
+  for (const target of leaveTargets(page)) {
     const path = /^[^?#]*/.exec(target.replace(/^[a-z]+:\/\/[^/]*/i, ''))?.[0] ?? '';
     if (EXECUTABLE_PATH.test(path)) return `executable:path:${target.slice(0, 200)}`;
   }

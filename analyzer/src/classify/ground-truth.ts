@@ -42,7 +42,7 @@ interface DomainTruth {
 }
 
 /** Prevalence is counted up to this many sites. */
-export const PREVALENCE_BOUND = 100;
+const PREVALENCE_BOUND = 100;
 
 const roundOf = (record: ResultRecord) => Date.parse(record.scheduled_at);
 const startOf = (record: ResultRecord) => Date.parse(record.started_at);

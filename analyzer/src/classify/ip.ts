@@ -4,6 +4,7 @@
  * IPv4 is kept as a 32-bit number and IPv6 as a bigint, so a lookup is a few Map gets.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipv6Value } from '../../../probe/src/net/cidr.ts';
 
 export type ParsedIp = { v: 4; n: number } | { v: 6; n: bigint };
 
@@ -20,18 +21,7 @@ export function parseIp(ip: string): ParsedIp | null {
     }
     return { v: 4, n };
   }
-  if (!isIPv6(ip)) return null;
-  const [head, tail = ''] = ip.toLowerCase().split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? v4Groups(g) : [g])));
-  const left = groups(head);
-  const right = ip.includes('::') ? groups(tail) : [];
-  const all = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return { v: 6, n: all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n) };
-}
-
-function v4Groups(v4: string): string[] {
-  const [a, b, c, d] = v4.split('.').map(Number);
-  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+  return isIPv6(ip) ? { v: 6, n: ipv6Value(ip) } : null;
 }
 
 /** RFC 5952 spelling of an IPv6 address (lower case, longest zero run compressed). */

@@ -37,10 +37,15 @@ function pageHosts(page: EvidenceFetch): string[] {
   return hosts;
 }
 
-/** Hosts a page sends the browser to: redirect Locations and the meta refresh target. */
+/** Where a page sends the browser: redirect Locations and the meta refresh target. */
+export function leaveTargets(page: EvidenceFetch): string[] {
+  return page.meta_refresh ? [...page.redirects.map((r) => r.location), page.meta_refresh] : page.redirects.map((r) => r.location);
+}
+
+/** Hosts a page sends the browser to. */
 function leaveHosts(page: EvidenceFetch): string[] {
   const out: string[] = [];
-  for (const target of [...page.redirects.map((r) => r.location), ...(page.meta_refresh ? [page.meta_refresh] : [])]) {
+  for (const target of leaveTargets(page)) {
     const host = hostOf(target);
     if (host) out.push(host);
   }

@@ -4,15 +4,12 @@
  * and blockpage CNAMEs. Null means "no decision here: compare the addresses".
  */
 import type { ResolverAnswer } from './answers.ts';
-import type { Decision, RecordContext } from './context.ts';
+import { decide, type Decision, type RecordContext } from './context.ts';
 import { blockpageTitle } from './fingerprints.ts';
 import { nameEndsWith } from './domains.ts';
+import { declaresIp } from './expectations.ts';
 import { isBogon, isIp } from './ip.ts';
 import type { VerdictEvidence, VerdictFlag } from './verdict.ts';
-
-const decide = (cls: Decision['class'], rule: string, reason: string, flags: VerdictFlag[] = [], fingerprint?: string): Decision => ({
-  class: cls, rule, reason, flags, ...(fingerprint ? { fingerprint } : {}),
-});
 
 /** Canary: other targets of the same probe and resolver at the same moment. */
 function canaryOf(ctx: RecordContext, answer: ResolverAnswer, extra: Partial<VerdictEvidence>) {
@@ -67,7 +64,7 @@ export function missingRule(ctx: RecordContext, answer: ResolverAnswer, extra: P
 /** Rule 3: the references say NXDOMAIN but the resolver answered addresses. */
 export function rewriteRule(ctx: RecordContext, answer: ResolverAnswer): Decision | null {
   if (!ctx.referenceNx || answer.ips.length === 0) return null;
-  if (answer.ips.every((ip) => ctx.expect.ips.has(ip) || ctx.expect.cidrs.has(ip))) return null;
+  if (answer.ips.every((ip) => declaresIp(ctx.expect, ip))) return null;
   const block = blockFingerprint(ctx, answer);
   if (block) return decide('blocked', 'R3-ghost-blockpage', `the name does not exist, and the answer is a blockpage (${block.fingerprint})`, block.flags, block.fingerprint);
   for (const ip of answer.ips) {
@@ -85,20 +82,19 @@ function blockFingerprint(ctx: RecordContext, answer: ResolverAnswer): { fingerp
     const hit = ctx.settings.blockpages.cnames.find((suffix) => nameEndsWith(name, suffix));
     if (hit && !referenceCnames.includes(name)) return { fingerprint: `blockpage:cname:${name}`, flags: [], rule: 'R5-blockpage-cname' };
   }
-  const inTruth = (ip: string) => accepted(ctx, ip);
   for (const ip of answer.ips) {
     const sinkhole = ctx.settings.blockpages.ips.get(ip);
-    if (sinkhole && !inTruth(ip)) return { fingerprint: `sinkhole:${sinkhole}`, flags: ['sinkhole'], rule: 'R5-sinkhole' };
+    if (sinkhole && !accepted(ctx, ip)) return { fingerprint: `sinkhole:${sinkhole}`, flags: ['sinkhole'], rule: 'R5-sinkhole' };
   }
   for (const ip of answer.ips) {
-    if (isIp(ip) && isBogon(ip) && !inTruth(ip)) return { fingerprint: `bogon:${ip}`, flags: ['bogon'], rule: 'R5-bogon' };
+    if (isIp(ip) && isBogon(ip) && !accepted(ctx, ip)) return { fingerprint: `bogon:${ip}`, flags: ['bogon'], rule: 'R5-bogon' };
   }
   return null;
 }
 
 /** The IP is current or stale ground truth, or the customer declared it. */
-export function accepted(ctx: RecordContext, ip: string): boolean {
-  if (ctx.truthIps.has(ip) || ctx.expect.ips.has(ip) || ctx.expect.cidrs.has(ip)) return true;
+function accepted(ctx: RecordContext, ip: string): boolean {
+  if (ctx.truthIps.has(ip) || declaresIp(ctx.expect, ip)) return true;
   const status = ctx.gt.ipStatus(ctx.target, ip, ctx.round);
   return status === 'current' || status === 'stale';
 }

@@ -6,17 +6,13 @@
  */
 import type { EvidenceFetch } from '@vantage/probe';
 import type { ResolverAnswer } from './answers.ts';
-import type { Decision, RecordContext } from './context.ts';
+import { decide, type Decision, type RecordContext } from './context.ts';
 import { hostOf, nameEndsWith, sameSite, siteOf } from './domains.ts';
 import {
   blockpageTitle, certNamesDomain, challengeFingerprint, executableFingerprint, isHtml, isKnownCdn,
 } from './fingerprints.ts';
-import { comparePage, emptyControls, hasContent, schemeOf, verified, type Controls, type PageDiff } from './pages.ts';
+import { comparePage, hasContent, schemeOf, verified, type Controls, type PageDiff } from './pages.ts';
 import type { IpEvidence, VerdictFlag } from './verdict.ts';
-
-const decide = (cls: Decision['class'], rule: string, reason: string, flags: VerdictFlag[] = [], fingerprint?: string): Decision => ({
-  class: cls, rule, reason, flags, ...(fingerprint ? { fingerprint } : {}),
-});
 
 const REFUSED_TLS = new Set(['connection_refused', 'connection_reset', 'timeout', 'tls_handshake_failed', 'host_unreachable']);
 
@@ -49,12 +45,12 @@ function cdnCorroboration(ctx: RecordContext, answer: ResolverAnswer, ip: string
   return out;
 }
 
-function ispCorroboration(ctx: RecordContext, https: EvidenceFetch | undefined, controls: Controls, e: IpEvidence): string[] {
+/** `realHttps`: a control shows the real site serving https that verifies. */
+function ispCorroboration(ctx: RecordContext, https: EvidenceFetch | undefined, realHttps: boolean, e: IpEvidence): string[] {
   const out: string[] = [];
   if (e.asn !== undefined && ctx.record.probe_asn !== null && e.asn === ctx.record.probe_asn) out.push(`isp_asn:${e.asn}`);
   if ((e.prevalence ?? 0) >= ctx.settings.prevalenceMinDomains) out.push(`prevalence:${e.prevalence}`);
   // :443 refused or a foreign certificate, where the real site does serve https.
-  const realHttps = controls.pages.some((c) => schemeOf(c) === 'https' && verified(c));
   if (realHttps && https) {
     if (https.tls === null && https.failure !== null && REFUSED_TLS.has(https.failure)) out.push(`https_${https.failure}`);
     else if (https.tls && !https.tls.verified && !certNamesDomain(https.tls, ctx.target)) out.push('https_foreign_cert');
@@ -159,7 +155,7 @@ export function ipRule(ctx: RecordContext, answer: ResolverAnswer, ip: string, s
       e.corroboration = cdn;
       return decide('cdn_variance', 'R7-cdn-http-only', `${ip} serves the same page over http (the site has no verifiable https) and ${cdn.join(', ')}`);
     }
-    const corroboration = ispCorroboration(ctx, https, controls, e);
+    const corroboration = ispCorroboration(ctx, https, realHttps, e);
     e.corroboration = corroboration;
     return decide('isp_cache', 'R11-isp-cache', `${ip} serves the same page without injection${corroboration.length ? ` (${corroboration.join(', ')})` : ''}`, corroboration.length ? [] : ['low_confidence']);
   }
@@ -181,7 +177,7 @@ function withoutEvidence(ctx: RecordContext, answer: ResolverAnswer, ip: string,
     e.corroboration = cdn;
     return decide('cdn_variance', 'R7-cdn-unverified', `${ip}: ${cdn.join(', ')} (no page fetched)`, ['low_confidence', 'no_evidence']);
   }
-  const isp = ispCorroboration(ctx, undefined, emptyControls(), e);
+  const isp = ispCorroboration(ctx, undefined, false, e);
   if (isp.length > 0) {
     e.corroboration = isp;
     return decide('isp_cache', 'R11-isp-cache-unverified', `${ip}: ${isp.join(', ')} (no page fetched)`, ['low_confidence', 'no_evidence']);

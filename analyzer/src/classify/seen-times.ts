@@ -55,15 +55,6 @@ export class SeenTimes {
     return null;
   }
 
-  /** The earliest observation after `at`, or null. */
-  earliestAfter(at: number): number | null {
-    const s = this.#spans;
-    for (let i = 0; i < s.length; i += 2) {
-      if (s[i + 1] > at) return Math.max(s[i], Math.min(at + 1, s[i + 1]));
-    }
-    return null;
-  }
-
   /** Forgets what ended before `before`; true when nothing is left. */
   prune(before: number): boolean {
     const s = this.#spans;

@@ -18,7 +18,7 @@ import { parseDuration } from '../../../probe/src/config/duration.ts';
 import { array, number, object, optional, string, type Validator } from '../../../probe/src/contract/shape.ts';
 import { AsnTable, parseAsnTable } from './asn-table.ts';
 import { normName } from './domains.ts';
-import { parseCidr, PrefixMap } from './ip.ts';
+import { parseCidr, prefixSet, PrefixMap } from './ip.ts';
 
 export interface AnalyzerSettings {
   asnTable: AsnTable | null;
@@ -133,16 +133,11 @@ export function parseAnalyzerSettings(raw: unknown, configFile: string, readFile
       else if (problems.length < 20) problems.push(`analyzer.threat_list: ${file.path}:${i + 1}: ${JSON.stringify(entry)} is not an IP or CIDR`);
     });
   }
-  const blockIps = new PrefixMap<string>();
-  for (const entry of s.blockpages.ips) {
-    const cidr = parseCidr(entry);
-    if (cidr) blockIps.set(cidr, cidr.text);
-  }
   if (problems.length > 0) throw new SettingsError(configFile, problems);
   return defaultSettings({
     asnTable,
     threats,
-    blockpages: { ips: blockIps, cnames: s.blockpages.cnames.map(normName) },
+    blockpages: { ips: prefixSet(s.blockpages.ips), cnames: s.blockpages.cnames.map(normName) },
     historyMs: s.history,
     staleMs: s.stale,
     currentMs: s.current,

@@ -3,11 +3,10 @@
  * service/analyzer-service.ts). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
  */
 import { join } from 'node:path';
-import { CollectorMetrics, NatsTransport, migrate, openClickHouse, serveMetrics, type ClickHouse } from '@vantage/collector';
-import { untilSignal } from '../../../probe/src/cli.ts';
-import { EXIT, parseCommandLine, usageError } from '../../../probe/src/run/command-line.ts';
+import { CollectorMetrics, NatsTransport, clickHouseSettingsFromEnv, migrate, openClickHouse, serveMetrics, type ClickHouse } from '@vantage/collector';
+import { EXIT, parseCommandLine, untilSignal, usageError } from '../../../probe/src/run/command-line.ts';
 import { jsonLogger, type Logger } from '../../../probe/src/run/log.ts';
-import { collectorSettings } from '../../../collector/src/run/settings.ts';
+import { collectorSettings, CONNECTION_OPTIONS } from '../../../collector/src/run/settings.ts';
 import { AlarmService } from '../alarms/service.ts';
 import { loadAlarmConfig } from '../alarms/config.ts';
 import type { AlarmConfig } from '../alarms/rules.ts';
@@ -53,19 +52,15 @@ export async function analyzerCommand(argv: string[], deps: { env?: NodeJS.Proce
     config: { type: 'string', short: 'c' },
     alarms: { type: 'string' },
     shard: { type: 'string' },
-    'nats-url': { type: 'string' },
-    'nats-creds': { type: 'string' },
-    'nats-nkey': { type: 'string' },
-    'nats-user': { type: 'string' },
-    data: { type: 'string', short: 'd' },
+    ...CONNECTION_OPTIONS,
     'batch-size': { type: 'string' },
     'batch-ms': { type: 'string' },
-    'metrics-listen': { type: 'string' },
   }, ANALYZER_HELP);
   if (typeof args === 'number') return args;
+  const env = deps.env ?? process.env;
   const settings = collectorSettings(
     { ...args, 'batch-size': args['batch-size'] ?? '1000', 'batch-ms': args['batch-ms'] ?? '200', 'metrics-listen': args['metrics-listen'] ?? '127.0.0.1:9466' },
-    deps.env ?? process.env,
+    env,
   );
   if (typeof settings === 'string') return usageError(command, settings, ANALYZER_HELP);
   let shard: Shard = { index: 0, count: 1 };
@@ -89,11 +84,7 @@ export async function analyzerCommand(argv: string[], deps: { env?: NodeJS.Proce
   const log = deps.log ?? jsonLogger('analyzer');
   let ch: ClickHouse;
   try {
-    ch = await openClickHouse(
-      settings.clickhouse
-        ? { engine: 'server', url: settings.clickhouse.url, username: settings.clickhouse.user ?? undefined, password: settings.clickhouse.password ?? undefined }
-        : { engine: 'chdb', path: join(settings.dataDir, 'chdb') },
-    );
+    ch = await openClickHouse(clickHouseSettingsFromEnv(env, join(settings.dataDir, 'chdb')));
     await migrate(ch.client);
   } catch (err) {
     log.error('cannot open ClickHouse', { error: (err as Error).message });

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { clickHouseSettingsFromEnv, migrate, openClickHouse, type ClickHouse } from '@vantage/collector';
 import { ConfigError } from '@vantage/probe';
 import { splitHostPort } from '../../../probe/src/config/endpoints.ts';
-import { EXIT, parseCommandLine, usageError } from '../../../probe/src/run/command-line.ts';
+import { EXIT, parseCommandLine, untilSignal, usageError } from '../../../probe/src/run/command-line.ts';
 import { jsonLogger, type Logger } from '../../../probe/src/run/log.ts';
 import { importTasks, readConfigTasks } from '../api/import-tasks.ts';
 import { createKey, KeyRing, KeysFileError, readKeys, revokeKey, SCOPES, TENANT_PATTERN, type Scope } from '../api/keys.ts';
@@ -108,16 +108,7 @@ async function serveCommand(argv: string[], deps: ApiCommandDeps): Promise<numbe
   }
   log.info('api started', { url: api.url, dashboard: `${api.url}/dashboard/`, keys: file, store: settings.engine === 'server' ? settings.url : `chdb in ${settings.path}` });
   (deps.out ?? ((t) => process.stdout.write(t)))(`vantage api: ${api.url}  (dashboard ${api.url}/dashboard/, OpenAPI ${api.url}/openapi.json)\n`);
-  await new Promise<void>((done) => {
-    const stop = (signal: NodeJS.Signals) => {
-      log.info(`${signal}: stopping`);
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      done();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  await untilSignal(null, log); // a second signal ends the process
   await api.close();
   await ch.close().catch(() => undefined);
   log.info('api stopped');

@@ -5,14 +5,13 @@
  */
 import { join } from 'node:path';
 import { clickHouseSettingsFromEnv, migrate, openClickHouse, type ClickHouse } from '@vantage/collector';
-import { collectorSettings } from '../../../collector/src/run/settings.ts';
+import { collectorSettings, CONNECTION_OPTIONS } from '../../../collector/src/run/settings.ts';
 import { NatsTransport } from '../../../collector/src/transport/nats-transport.ts';
 import { serveMetrics } from '../../../probe/src/run/metrics.ts';
-import { EXIT, parseCommandLine, usageError } from '../../../probe/src/run/command-line.ts';
+import { EXIT, parseCommandLine, untilSignal, usageError } from '../../../probe/src/run/command-line.ts';
 import { jsonLogger, type Logger } from '../../../probe/src/run/log.ts';
 import { AlarmConfigError, loadAlarmConfig } from '../alarms/config.ts';
 import { duration } from '../alarms/duration.ts';
-import { MissingSecretError } from '../notify/channel-config.ts';
 import { Notifier } from '../notify/notifier.ts';
 
 export const NOTIFIER_HELP = `Usage: vantage notifier --config FILE [options]
@@ -55,12 +54,7 @@ export async function notifierCommand(argv: string[], deps: NotifierCommandDeps 
     config: { type: 'string', short: 'c' },
     channel: { type: 'string', multiple: true },
     'ack-wait': { type: 'string' },
-    'nats-url': { type: 'string' },
-    'nats-creds': { type: 'string' },
-    'nats-nkey': { type: 'string' },
-    'nats-user': { type: 'string' },
-    data: { type: 'string', short: 'd' },
-    'metrics-listen': { type: 'string' },
+    ...CONNECTION_OPTIONS,
   }, NOTIFIER_HELP);
   if (typeof args === 'number') return args;
   if (!args.config) return usageError(command, '--config FILE is required', NOTIFIER_HELP);
@@ -100,7 +94,7 @@ export async function notifierCommand(argv: string[], deps: NotifierCommandDeps 
     notifier = new Notifier({ config, transport, ch, env, channels: args.channel, ackWaitMs, log });
   } catch (err) {
     await ch.close().catch(() => undefined);
-    if (err instanceof MissingSecretError || err instanceof Error) return usageError(command, (err as Error).message);
+    if (err instanceof Error) return usageError(command, err.message); // a missing secret or an unknown --channel
     throw err;
   }
   let metricsServer;
@@ -121,16 +115,7 @@ export async function notifierCommand(argv: string[], deps: NotifierCommandDeps 
     metrics: `http://${settings.metricsListen.host || '0.0.0.0'}:${metricsServer.port}`,
   });
 
-  await new Promise<void>((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      log.info(`${signal}: stopping`);
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-      resolve();
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-  });
+  await untilSignal(null, log); // a second signal ends the process
   await notifier.stop();
   await transport.close();
   await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));

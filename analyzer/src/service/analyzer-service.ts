@@ -175,7 +175,10 @@ ORDER BY started_at_ms`;
           format: 'JSONEachRow',
         });
       } catch (err) {
-        throw toStoreError(err, `inserting ${verdicts.length} verdicts`);
+        const failure = toStoreError(err, `inserting ${verdicts.length} verdicts`);
+        // Refused for good: these records are rejected, not retried, so nothing reuses their verdicts.
+        if (!failure.transient) for (const record of mine) this.#judged.delete(record.id);
+        throw failure;
       }
     }
     const observer = this.#opts.observer;

@@ -12,7 +12,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import type { BatchTarget } from './batch-writer.ts';
 import { ConsumerLoop } from './consumer-loop.ts';
 import { NatsTransport, type NatsSettings } from '../transport/nats-transport.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { ConsumerLag, Transport } from '../transport/transport.ts';
 import { decodeHeartbeat, decodeResult, DEFAULT_MAX_RECORD_BYTES } from './decode.ts';
 
 export const HEARTBEATS_CONSUMER = 'collector-heartbeats';
@@ -59,14 +59,7 @@ interface Pipeline {
   stream: string;
   loop: Pick<ConsumerLoop<unknown>, 'start' | 'stop' | 'health'>;
   metrics: ConsumerMetrics;
-  lag: Lag | null;
-}
-
-interface Lag {
-  pending: number;
-  ackPending: number;
-  redelivered: number;
-  at: number;
+  lag: ConsumerLag | null;
 }
 
 export class Collector {
@@ -176,8 +169,8 @@ export class Collector {
       for (const pipeline of this.#pipelines) {
         const lag = await this.#transport.consumerLag(pipeline.stream, pipeline.name);
         if (!lag) continue;
-        pipeline.lag = { ...lag, at: Date.now() };
-        pipeline.metrics.lag(pipeline.lag);
+        pipeline.lag = lag;
+        pipeline.metrics.lag(lag);
       }
     } catch (err) {
       this.#log.debug('cannot read consumer lag', { error: (err as Error).message });

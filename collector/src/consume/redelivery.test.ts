@@ -3,15 +3,13 @@
  * acks. JetStream redelivers its messages to the next collector, which asks the store which are
  * stored, acks those without inserting them again, and inserts only the rest.
  */
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { COLLECTOR_CONSUMER, RESULTS_STREAM } from '@vantage/probe';
 import { makeRecord } from '../../../test/helpers/records.ts';
-import { consumerInfo, publishRecords, setUp, startCollector, tearDown, waitFor, within, type TestContext } from './testing/harness.ts';
+import { consumerInfo, publishRecords, setUp, spawnTsx, startCollector, tearDown, waitFor, within, type TestContext } from './testing/harness.ts';
 import { MemoryStore } from './testing/memory-store.ts';
 
-const ROOT = new URL('../../..', import.meta.url).pathname;
 const CHILD = new URL('./testing/insert-then-hang.ts', import.meta.url).pathname;
 
 const test = suite<TestContext>('redelivery');
@@ -22,27 +20,14 @@ test('killed with SIGKILL after its insert and before its ack: the next collecto
   const sent = Array.from({ length: 160 }, (_, i) => makeRecord('probe-k', `t${i % 4}`, i));
   await publishRecords(ctx.nc, sent);
 
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: ctx.server.url, ACK_WAIT_MS: '1000', BATCH_SIZE: '50' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  ctx.cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  let errors = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const { child, exited, stdout: out, stderr } = spawnTsx(ctx, [CHILD], { NATS_URL: ctx.server.url, ACK_WAIT_MS: '1000', BATCH_SIZE: '50' });
   // It writes two batches at once: both inserts land and hang.
-  await waitFor(`the child's two inserts (stderr: ${errors.slice(-500)})`, () => out.split('\n').length > 2, 20_000);
+  await waitFor("the child's two inserts", () => out().split('\n').length > 2, { timeoutMs: 20_000, detail: () => `stderr: ${stderr().slice(-500)}` });
   // Let it keep holding: working() must not stop the kill from handing the messages back.
   await waitFor('the child holds a full queue', async () => (await consumerInfo(ctx.nc, RESULTS_STREAM, COLLECTOR_CONSUMER)).num_ack_pending === 150);
   child.kill('SIGKILL');
   await within('child exit', exited);
-  const storedByChild: string[] = out.trim().split('\n').flatMap((line) => JSON.parse(line) as string[]);
+  const storedByChild: string[] = out().trim().split('\n').flatMap((line) => JSON.parse(line) as string[]);
   assert.is(storedByChild.length, 100);
 
   // The store the child wrote to, as the next collector sees it.

@@ -21,6 +21,19 @@ export interface CollectorFlags {
   cluster?: string;
 }
 
+/**
+ * Options of every central command that connects to NATS and stores in ClickHouse (the
+ * parseCommandLine spec); `collectorSettings` reads them.
+ */
+export const CONNECTION_OPTIONS = {
+  'nats-url': { type: 'string' },
+  'nats-creds': { type: 'string' },
+  'nats-nkey': { type: 'string' },
+  'nats-user': { type: 'string' },
+  data: { type: 'string', short: 'd' },
+  'metrics-listen': { type: 'string' },
+} as const;
+
 export interface CollectorSettings {
   nats: NatsSettings;
   clickhouse: { url: string; user: string | null; password: string | null } | null;

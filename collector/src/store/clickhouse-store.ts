@@ -82,15 +82,6 @@ export class ClickHouseStore implements ResultStore {
     return applyRetention(this.ch.client, policy, { ...this.opts, nowMs: this.now() });
   }
 
-  /** Whether the engine answers (for /healthz). */
-  async ping(): Promise<boolean> {
-    try {
-      return (await this.ch.client.ping()).success;
-    } catch {
-      return false;
-    }
-  }
-
   async close(): Promise<void> {
     await this.ch.close();
   }

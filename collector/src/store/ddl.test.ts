@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, startEngines, type Engines } from '../../../test/helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, enginesSuite } from '../../../test/helpers/clickhouse-engines.ts';
 import { clickHouseErrorCode } from './clickhouse-client.ts';
 import { dropPartition } from './ddl.ts';
 import { schemaDdl } from './schema.ts';
@@ -65,13 +65,7 @@ text('a bad cluster name is refused before any DDL is made', () => {
 
 text.run();
 
-const parse = suite<{ engines: Engines }>('cluster DDL parses on both engines');
-parse.before(async (ctx) => {
-  ctx.engines = await startEngines();
-});
-parse.after(async (ctx) => {
-  await ctx.engines?.cleanup();
-});
+const parse = enginesSuite('cluster DDL parses on both engines');
 
 for (const engine of ENGINE_NAMES) {
   parse(`${engine}: every cluster statement is accepted by the parser (fails only on the missing cluster)`, async ({ engines }) => {

@@ -94,6 +94,10 @@ export function deleteWhere(table: string, condition: string, opts: SchemaOption
  * cluster the Distributed table gets the column too.
  */
 export function addColumn(table: string, column: string, type: string, opts: SchemaOptions): string[] {
-  const names = opts.cluster === undefined ? [table] : [storageTable(table, opts), table];
-  return names.map((name) => `ALTER TABLE ${DATABASE}.${name}${onCluster(opts)} ADD COLUMN ${column} ${type}`);
+  return columnTables(table, opts).map((name) => `ALTER TABLE ${DATABASE}.${name}${onCluster(opts)} ADD COLUMN ${column} ${type}`);
+}
+
+/** The tables a new column goes to, in the order addColumn() alters them: the storage table, then on a cluster the Distributed one. */
+export function columnTables(table: string, opts: SchemaOptions): string[] {
+  return opts.cluster === undefined ? [table] : [storageTable(table, opts), table];
 }

@@ -4,9 +4,8 @@
  * upgrade that adds a column runs once. The README documents every column that exists.
  */
 import { readFileSync } from 'node:fs';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, rows, startEngines, type Engines, type EngineName } from '../../../test/helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, enginesSuite, rows, type Engines, type EngineName } from '../../../test/helpers/clickhouse-engines.ts';
 import type { ClickHouse } from './clickhouse-client.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS, schemaDdl, type Migration } from './schema.ts';
@@ -36,13 +35,7 @@ async function callers(engines: Engines, engine: EngineName, n: number): Promise
   return Promise.all(Array.from({ length: n }, () => engines.openServerClient()));
 }
 
-const test = suite<{ engines: Engines }>('migrations');
-test.before(async (ctx) => {
-  ctx.engines = await startEngines();
-});
-test.after(async (ctx) => {
-  await ctx.engines?.cleanup();
-});
+const test = enginesSuite('migrations');
 
 for (const engine of ENGINE_NAMES) {
   test(`${engine}: a fresh install creates every table; applying again changes nothing`, async ({ engines }) => {

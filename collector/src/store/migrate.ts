@@ -6,7 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseErrorCode, toStoreError } from './clickhouse-client.ts';
-import { DATABASE, storageTable, type SchemaOptions } from './ddl.ts';
+import { columnTables, DATABASE, type SchemaOptions } from './ddl.ts';
 import { bootstrapStatements, MIGRATIONS, stepStatements, type Migration, type MigrationStep } from './schema.ts';
 import { sqlString } from './sql.ts';
 import { SCHEMA_MIGRATIONS } from './tables.ts';
@@ -76,7 +76,7 @@ async function runStep(client: ClickHouseClient, step: MigrationStep, opts: Sche
   const { table, column } = step.addColumn;
   // 18.16 has no ADD COLUMN IF NOT EXISTS: look first; a concurrent migrator may still win the race.
   const statements = stepStatements(step, opts);
-  const names = opts.cluster === undefined ? [table] : [storageTable(table, opts), table];
+  const names = columnTables(table, opts);
   for (const [i, name] of names.entries()) {
     if (await hasColumn(client, name, column)) continue;
     try {

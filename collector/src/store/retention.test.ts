@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, rows, startEngines, type Engines } from '../../../test/helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, enginesSuite, rows } from '../../../test/helpers/clickhouse-engines.ts';
 import { makeHeartbeat, makeHttpRecord } from '../../../test/helpers/kind-records.ts';
 import { ClickHouseStore } from './clickhouse-store.ts';
 import { migrate } from './migrate.ts';
@@ -39,13 +39,7 @@ pure('unknown tables and odd ids are kept; a bad policy is refused', () => {
 
 pure.run();
 
-const real = suite<{ engines: Engines }>('retention: real drops');
-real.before(async (ctx) => {
-  ctx.engines = await startEngines();
-});
-real.after(async (ctx) => {
-  await ctx.engines?.cleanup();
-});
+const real = enginesSuite('retention: real drops');
 
 for (const engine of ENGINE_NAMES) {
   real(`${engine}: drops the old partitions of every retained table and keeps the rest`, async ({ engines }) => {

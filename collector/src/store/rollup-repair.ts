@@ -47,9 +47,14 @@ interface Bucket {
 }
 
 /** The buckets of `rows` in this rollup whose check count differs from the raw rows'. */
+/** The rollup's bucket expression for one instant (e.g. `toStartOfMinute(toDateTime(…))`). */
+function bucketAt(rollup: Rollup, ms: number): string {
+  return rollup.bucket.expr.replace('started_at', sqlDateTime(ms));
+}
+
 async function disagreeingBuckets(client: ClickHouseClient, rollup: Rollup, rows: readonly ResultRow[]): Promise<Bucket[]> {
   const { column, expr } = rollup.bucket;
-  const at = (ms: number) => expr.replace('started_at', sqlDateTime(ms));
+  const at = (ms: number) => bucketAt(rollup, ms);
   const startedMs = rows.map((r) => r.started_at_ms);
   const [lo, hi] = [Math.min(...startedMs), Math.max(...startedMs)];
   const tasks = sqlTuple([...new Set(rows.map((r) => r.task_id))].map(sqlString));
@@ -82,9 +87,8 @@ WHERE task_id IN ${tasks} AND ${bucketRange} GROUP BY task_id, bucket`),
 /** Deletes the buckets' rollup rows and aggregates them again from `results FINAL`. */
 async function rebuild(client: ClickHouseClient, rollup: Rollup, buckets: readonly Bucket[], opts: SchemaOptions): Promise<void> {
   const { column, expr } = rollup.bucket;
-  const at = (ms: number) => expr.replace('started_at', sqlDateTime(ms));
   const where = (bucketSide: string) =>
-    buckets.map((b) => `(task_id = ${sqlString(b.taskId)} AND ${bucketSide} = ${at(b.atMs)})`).join(' OR ');
+    buckets.map((b) => `(task_id = ${sqlString(b.taskId)} AND ${bucketSide} = ${bucketAt(rollup, b.atMs)})`).join(' OR ');
   const table = rollup.table.name;
   await command(client, deleteWhere(table, where(column), opts), `deleting stale rows of ${table}`);
   const source = `(SELECT * FROM ${DATABASE}.${RESULTS.name} FINAL WHERE ${where(expr)})`;

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE_NAMES, rows, startEngines, type Engines } from '../../../test/helpers/clickhouse-engines.ts';
+import { ENGINE_NAMES, enginesSuite, rows } from '../../../test/helpers/clickhouse-engines.ts';
 import {
   isClusterName, sqlArray, sqlClusterName, sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlTuple, sqlUuid, wellFormed,
 } from './sql.ts';
@@ -87,14 +87,7 @@ function randomString(next: () => number): string {
 
 const SEED = Number(process.env.VANTAGE_SEED ?? Date.now() % 2 ** 31);
 const CASES = 300;
-const roundTrip = suite<{ engines: Engines }>('sql literals round-trip through real engines');
-
-roundTrip.before(async (ctx) => {
-  ctx.engines = await startEngines();
-});
-roundTrip.after(async (ctx) => {
-  await ctx.engines?.cleanup();
-});
+const roundTrip = enginesSuite('sql literals round-trip through real engines');
 
 for (const engine of ENGINE_NAMES) {
   roundTrip(`${engine}: ${CASES} random hostile strings come back as written (lone surrogates as U+FFFD)`, async ({ engines }) => {

@@ -105,9 +105,15 @@ class InProcessConsumer implements PullConsumer {
       const batch = this.#take(opts.max_messages);
       const left = deadline - this.now();
       if (batch.length > 0 || left <= 0) return iterate(batch);
-      const nextDue = Math.min(...[...this.#unsettled.values()].map((d) => d.dueAt), Number.POSITIVE_INFINITY);
-      await this.stream.published.wait(Math.max(1, Math.min(left, nextDue - this.now())));
+      await this.stream.published.wait(Math.max(1, Math.min(left, this.#earliestDue() - this.now())));
     }
+  }
+
+  /** When the next unsettled message is due again (a loop: there may be tens of thousands). */
+  #earliestDue(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const delivery of this.#unsettled.values()) earliest = Math.min(earliest, delivery.dueAt);
+    return earliest;
   }
 
   #take(max: number): StreamMessage[] {

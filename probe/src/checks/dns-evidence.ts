@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { EvidenceSettings } from '../config/config.ts';
 import type { EvidenceFetch } from '../contract/record.ts';
-import { fetchPage, type FetchedPage } from '../net/fetch-page.ts';
+import { fetchPage, pageFacts, type FetchedPage } from '../net/fetch-page.ts';
 import { extractPageFeatures } from '../net/html.ts';
 import type { CheckContext } from './check.ts';
 
@@ -95,19 +95,15 @@ async function fetchEvidence(req: EvidenceRequest, ip: string, role: Role, schem
     if (page.failure || page.status === null || !REDIRECT_STATUSES.has(page.status) || location === undefined) break;
     record.redirects.push({ status: page.status, location });
     const next = URL.canParse(location, url) ? new URL(location, url) : null;
-    const sameSite = next !== null && (next.protocol === 'http:' || next.protocol === 'https:') && next.hostname.toLowerCase() === first.hostname.toLowerCase();
+    const sameSite = next !== null && (next.protocol === 'http:' || next.protocol === 'https:') && next.hostname === first.hostname;
     if (!sameSite || hop >= MAX_REDIRECTS) break;
     url = next;
   }
 
   // Facts of the last response read (a failed one may still have a status and part of a body).
+  Object.assign(record, pageFacts(page));
   record.failure = page.failure;
   record.failure_detail = page.failureDetail;
-  record.status = page.status;
-  record.body_bytes = page.bodyBytes;
-  record.body_truncated = page.bodyTruncated;
-  record.sha256 = page.sha256;
-  record.content_type = page.headers['content-type'] ?? null;
   const length = page.headers['content-length'];
   record.content_length_header = length !== undefined && /^\d{1,15}$/.test(length.trim()) ? Number(length.trim()) : null;
   if (page.status !== null) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { a, startDnsServer, type DnsTestServer } from '../../../test/helpers/dns-server.ts';
+import { freePort } from '../../../test/helpers/nats-server.ts';
 import { createTestCa, issueSelfSigned, issueUntrusted } from '../../../test/helpers/test-ca.ts';
 import { startWebServer, type Route, type WebServer } from '../../../test/helpers/web-server.ts';
 import type { HttpTask } from '../config/config.ts';
@@ -47,14 +47,6 @@ async function run(task: HttpTask, ctx: CheckContext = makeCtx()): Promise<Check
   httpKeys(outcome.keys, 'keys', problems);
   assert.equal(problems, [], 'the keys do not match the record contract');
   return outcome;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface Servers {

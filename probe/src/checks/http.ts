@@ -8,7 +8,7 @@
 import type { HttpTask } from '../config/config.ts';
 import type { FailureCode } from '../contract/failure.ts';
 import type { HttpKeys, Timings } from '../contract/record.ts';
-import { fetchPage, type FetchedPage } from '../net/fetch-page.ts';
+import { fetchPage, pageFacts, type FetchedPage } from '../net/fetch-page.ts';
 import { resolveTarget, type ResolvedTarget } from '../net/resolve-target.ts';
 import { daysUntilExpiry } from '../net/tls-info.ts';
 import type { CheckFn, CheckOutcome } from './check.ts';
@@ -103,13 +103,9 @@ export const checkHttp: CheckFn<'http'> = async (task, ctx) => {
 
 /** The final response's facts (each hop overwrites the previous one's). */
 function recordPage(keys: HttpKeys, page: FetchedPage, url: URL): void {
+  Object.assign(keys, pageFacts(page));
   keys.final_url = url.href;
-  keys.status = page.status;
   keys.http_version = page.httpVersion;
-  keys.body_bytes = page.bodyBytes;
-  keys.body_truncated = page.bodyTruncated;
-  keys.sha256 = page.sha256;
-  keys.content_type = page.headers['content-type'] ?? null;
   keys.tls = page.tls;
   keys.cert_expires_in_days = daysUntilExpiry(page.tls);
 }

@@ -6,16 +6,18 @@ function toBigInt(ip: string): { value: bigint; bits: number } | null {
   if (family === 4) {
     return { value: ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n), bits: 32 };
   }
-  if (family === 6) {
-    // Expand "::" and an embedded IPv4 tail into eight 16-bit groups.
-    const [head, tail = ''] = ip.toLowerCase().split('::');
-    const groups = (s: string) => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? v4Groups(g) : [g])));
-    const left = groups(head);
-    const right = ip.includes('::') ? groups(tail) : [];
-    const all = [...left, ...new Array(8 - left.length - right.length).fill('0'), ...right];
-    return { value: all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), bits: 128 };
-  }
+  if (family === 6) return { value: ipv6Value(ip), bits: 128 };
   return null;
+}
+
+/** A valid IPv6 address as a 128-bit number ("::" and an embedded IPv4 tail expanded). */
+export function ipv6Value(ip: string): bigint {
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const groups = (s: string) => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? v4Groups(g) : [g])));
+  const left = groups(head);
+  const right = ip.includes('::') ? groups(tail) : [];
+  const all = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 function v4Groups(v4: string): string[] {

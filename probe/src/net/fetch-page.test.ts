@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePort } from '../../../test/helpers/nats-server.ts';
 import { createTestCa } from '../../../test/helpers/test-ca.ts';
 import { startWebServer, type WebServer } from '../../../test/helpers/web-server.ts';
 import { fetchPage, type FetchPageRequest } from './fetch-page.ts';
@@ -22,14 +23,6 @@ async function rawServer(reply: string): Promise<{ port: number; close(): Promis
     port: (server.address() as { port: number }).port,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const ca = createTestCa();

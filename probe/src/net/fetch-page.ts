@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Client, type Dispatcher } from 'undici';
 import type { FailureCode } from '../contract/failure.ts';
-import type { TlsInfo } from '../contract/record.ts';
+import type { EvidenceFetch, HttpKeys, TlsInfo } from '../contract/record.ts';
 import { classifyError, describeError } from './classify-error.ts';
 import { dial } from './dial.ts';
 
@@ -55,6 +55,17 @@ export interface FetchedPage {
   text: string;
   tls: TlsInfo | null;
   timings: PageTimings;
+}
+
+/** The response facts both the http check and hijack evidence record, in the records' field names. */
+export function pageFacts(page: FetchedPage): Pick<HttpKeys & EvidenceFetch, 'status' | 'body_bytes' | 'body_truncated' | 'sha256' | 'content_type'> {
+  return {
+    status: page.status,
+    body_bytes: page.bodyBytes,
+    body_truncated: page.bodyTruncated,
+    sha256: page.sha256,
+    content_type: page.headers['content-type'] ?? null,
+  };
 }
 
 export async function fetchPage(req: FetchPageRequest): Promise<FetchedPage> {

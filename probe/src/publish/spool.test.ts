@@ -35,11 +35,12 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
+const removeDirs = () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 
 // ---
 
 const order = suite('Spool order');
-order.after(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+order.after(removeDirs);
 
 order('returns records in append order, across segments, and empties', async () => {
   const dir = tempDir();
@@ -74,7 +75,7 @@ order.run();
 // ---
 
 const bound = suite('Spool bound');
-bound.after(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+bound.after(removeDirs);
 
 bound('drops the oldest records past maxBytes and counts them', async () => {
   const dir = tempDir();
@@ -117,7 +118,7 @@ bound.run();
 // ---
 
 const restart = suite('Spool restart');
-restart.after(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+restart.after(removeDirs);
 
 restart('a reopened spool resumes after the last commit (closed or abandoned)', async () => {
   const dir = tempDir();
@@ -160,7 +161,7 @@ restart.run();
 // ---
 
 const corrupt = suite('Spool corrupt lines');
-corrupt.after(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+corrupt.after(removeDirs);
 
 corrupt('skips and counts a torn last line; later appends stay readable', async () => {
   const dir = tempDir();

@@ -44,3 +44,29 @@ export function loadConfigOrExit(command: string, file: string): ProbeConfig | n
     throw err;
   }
 }
+
+/**
+ * Resolves at the first SIGTERM/SIGINT. A second one calls `onSecond` (e.g. stop waiting for
+ * checks); without `onSecond` the handlers are removed, so a second signal ends the process.
+ */
+export function untilSignal(onSecond: (() => void) | null, log: { info(msg: string): void }): Promise<void> {
+  return new Promise((resolve) => {
+    let count = 0;
+    const handler = (signal: NodeJS.Signals) => {
+      count++;
+      if (count === 1) {
+        log.info(`${signal}: ${onSecond ? 'draining' : 'stopping'}`);
+        if (!onSecond) {
+          process.off('SIGTERM', handler);
+          process.off('SIGINT', handler);
+        }
+        resolve();
+      } else {
+        log.info(`${signal} again: ending running checks`);
+        onSecond?.();
+      }
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}

@@ -7,14 +7,14 @@
  *   try { const r1 = await lab.runRound(1); await lab.advance(); const r2 = await lab.runRound(2);
  *         const verdicts = await lab.analyze([...r1, ...r2]); } finally { await lab.stop(); }
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { runCommand } from '../../helpers/run-command.ts';
 import { createTestCa, issueSelfSigned, issueUntrusted } from '../../helpers/test-ca.ts';
 import { ASN_TABLE, DNS, INJECTOR_IP, ISP_PLAN, ISPS, type Isp } from './addresses.ts';
 import { geoConf, ispResolverConf, nsdConf, publicResolverConf, zoneFiles } from './dns-config.ts';
-import { isAlive, Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
+import { leftByDeadRun, Namespaces, removeOrphanNamespaces, tail, type NsProcess } from './netns.ts';
 import { ANALYZER_FILES, analyzerConfig, asnTableFile, probeConfig, threatListFile } from './probe-config.ts';
 import { coreNginx, injectorNginx, webPlan } from './web-config.ts';
 
@@ -42,35 +42,16 @@ export interface Verdict {
   [k: string]: unknown;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs a command to its end (bounded), capturing its output. */
-function run(cmd: string, args: string[], limitMs = COMMAND_LIMIT_MS): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], limitMs = COMMAND_LIMIT_MS) => runCommand(cmd, args, { cwd: ROOT, limitMs });
 
 const DIR_PREFIX = 'vantage-lab-';
 
 /** Temp dirs of lab processes that no longer exist (killed before they could clean up). */
 function removeOrphanDirs(): void {
   for (const name of readdirSync(tmpdir())) {
-    const m = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name);
-    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (leftByDeadRun(name, DIR_PREFIX)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
@@ -265,10 +246,5 @@ export class HijackLab {
   async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
     await this.nets.destroy();
     if (!opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** The lab's servers' logs (for a failure message). */
-  logs(): string {
-    return [...this.#procs.values()].map((p) => `--- ${p.name}:\n${tail(p.log, 800)}`).join('\n');
   }
 }

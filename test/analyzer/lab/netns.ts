@@ -19,13 +19,19 @@ export function sh(cmd: string, args: string[], input?: string): string {
   }
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
+}
+
+/** Whether `name` (`<prefix><pid>-…`) was made by another lab run whose process is gone. */
+export function leftByDeadRun(name: string, prefix: string): boolean {
+  const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
+  return m !== null && Number(m[1]) !== process.pid && !isAlive(Number(m[1]));
 }
 
 function pidsIn(ns: string): number[] {
@@ -54,10 +60,7 @@ function removeNamespace(ns: string): void {
 /** Removes namespaces of lab runs whose process is gone (only names this module makes). */
 export function removeOrphanNamespaces(): void {
   const names = sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-  for (const ns of names) {
-    const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(ns);
-    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) removeNamespace(ns);
-  }
+  for (const ns of names) if (leftByDeadRun(ns, PREFIX)) removeNamespace(ns);
 }
 
 export interface NsProcess {

@@ -10,16 +10,12 @@
  * and ISP C's resolver is stopped. A probe the scenario does not name in `expect` must get
  * `consistent`.
  */
+import { VERDICT_CLASSES, type VerdictClass } from '../../../analyzer/src/classify/verdict.ts';
 import type { Isp } from './addresses.ts';
 
-export type VerdictClass =
-  | 'consistent' | 'cdn_variance' | 'isp_cache' | 'ad_hijack' | 'ad_injection'
-  | 'nxdomain_rewrite' | 'malicious' | 'blocked' | 'resolver_failure' | 'suspicious';
-
-export const CLASSES: readonly VerdictClass[] = [
-  'consistent', 'cdn_variance', 'isp_cache', 'ad_hijack', 'ad_injection',
-  'nxdomain_rewrite', 'malicious', 'blocked', 'resolver_failure', 'suspicious',
-];
+export type { VerdictClass };
+/** Every class the analyzer has (each needs a scenario). */
+export const CLASSES: readonly VerdictClass[] = VERDICT_CLASSES;
 
 export interface Expected {
   class: VerdictClass;

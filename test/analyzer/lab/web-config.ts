@@ -4,6 +4,7 @@
  * without :443 refuses it), ISP B's on-path box (an nginx in ISP B's namespace that port-80 traffic
  * to some origins is DNATed to), and the core's DNAT for transparent proxies.
  */
+import { isBogon } from '../../../analyzer/src/classify/ip.ts';
 import { INJECTOR_IP, SPECIAL_SERVERS, type HttpsMode } from './addresses.ts';
 import { pageFor, type PageSpec } from './pages.ts';
 import { INFRA_RECORDS, SCENARIOS, type DnsAnswer, type Scenario } from './scenarios.ts';
@@ -40,11 +41,8 @@ export interface WebPlan {
   injectorServers: string[];
 }
 
-/** Addresses nothing is served on: bogons a resolver may answer. */
-export function isBogon(ip: string): boolean {
-  const [a, b] = ip.split('.').map(Number);
-  return a === 0 || a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 169 && b === 254);
-}
+/** Addresses nothing is served on: bogons a resolver may answer (the analyzer's own list). */
+export { isBogon };
 
 const ipsOf = (answer: DnsAnswer | undefined) => (answer && 'a' in answer ? answer.a : []);
 

@@ -101,6 +101,22 @@ export function answerJson(answer: Answer): Record<string, unknown> | null {
   }
 }
 
+/**
+ * The reading of a robot that answers HTTP 200 with a JSON code: the HTTP status first, then the
+ * code `read` finds (0 is accepted; `final` codes are not retried), named `name` in the detail.
+ */
+export function acceptCode(
+  answer: Answer, name: string, final: ReadonlySet<number>,
+  read: (json: Record<string, unknown> | null) => { code: unknown; message: unknown },
+): Acceptance {
+  const http = acceptHttp(answer);
+  if (!http.ok) return http;
+  const { code, message } = read(answerJson(answer));
+  if (code === 0) return { ok: true, retry: false, detail: `HTTP ${answer.status} ${name} 0` };
+  const retry = !(typeof code === 'number' && final.has(code));
+  return { ok: false, retry, detail: `HTTP ${answer.status} ${name} ${String(code)}: ${String(message ?? answer.body.slice(0, 200))}` };
+}
+
 export function jsonRequest(url: string, payload: unknown, headers: Record<string, string> = {}): OutgoingRequest {
   return { url, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(payload) };
 }

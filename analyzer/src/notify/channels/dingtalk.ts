@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { string } from '../../../../probe/src/contract/shape.ts';
 import { capBytes, markdownText, renderMessage } from '../message.ts';
-import { acceptHttp, answerJson, jsonRequest, type ChannelModule } from './channel.ts';
+import { acceptCode, jsonRequest, type ChannelModule } from './channel.ts';
 
 /** errcodes retrying cannot fix: security settings (sign, keyword, IP) and a bad or stopped robot. */
 const FINAL_ERRCODES = new Set([300001, 310000, 400102]);
@@ -32,13 +32,5 @@ export const dingtalk: ChannelModule = {
     }
     return jsonRequest(url, { msgtype: 'markdown', markdown: { title: message.title.slice(0, 100), text: capBytes(markdownText(message), 4000) } }, channel.headers);
   },
-  accept(answer) {
-    const http = acceptHttp(answer);
-    if (!http.ok) return http;
-    const json = answerJson(answer);
-    const code = json?.errcode;
-    if (code === 0) return { ok: true, retry: false, detail: `HTTP ${answer.status} errcode 0` };
-    const n = typeof code === 'number' ? code : NaN;
-    return { ok: false, retry: !FINAL_ERRCODES.has(n), detail: `HTTP ${answer.status} errcode ${String(code)}: ${String(json?.errmsg ?? answer.body.slice(0, 200))}` };
-  },
+  accept: (answer) => acceptCode(answer, 'errcode', FINAL_ERRCODES, (json) => ({ code: json?.errcode, message: json?.errmsg })),
 };

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { string } from '../../../../probe/src/contract/shape.ts';
 import { renderMessage } from '../message.ts';
-import { acceptHttp, answerJson, jsonRequest, type ChannelModule } from './channel.ts';
+import { acceptCode, jsonRequest, type ChannelModule } from './channel.ts';
 
 /** Codes retrying cannot fix: signature mismatch, bad parameters, keyword / IP security. */
 const FINAL_CODES = new Set([19021, 19022, 19024, 9499]);
@@ -37,13 +37,5 @@ export const feishu: ChannelModule = {
     }
     return jsonRequest(channel.url, payload, channel.headers);
   },
-  accept(answer) {
-    const http = acceptHttp(answer);
-    if (!http.ok) return http;
-    const json = answerJson(answer);
-    const code = json?.code ?? json?.StatusCode;
-    if (code === 0) return { ok: true, retry: false, detail: `HTTP ${answer.status} code 0` };
-    const n = typeof code === 'number' ? code : NaN;
-    return { ok: false, retry: !FINAL_CODES.has(n), detail: `HTTP ${answer.status} code ${String(code)}: ${String(json?.msg ?? json?.StatusMessage ?? answer.body.slice(0, 200))}` };
-  },
+  accept: (answer) => acceptCode(answer, 'code', FINAL_CODES, (json) => ({ code: json?.code ?? json?.StatusCode, message: json?.msg ?? json?.StatusMessage })),
 };

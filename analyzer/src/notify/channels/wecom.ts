@@ -5,7 +5,7 @@
  */
 import { array, string } from '../../../../probe/src/contract/shape.ts';
 import { capBytes, markdownText, plainText, renderMessage } from '../message.ts';
-import { acceptHttp, answerJson, jsonRequest, type ChannelModule } from './channel.ts';
+import { acceptCode, jsonRequest, type ChannelModule } from './channel.ts';
 
 /** errcodes retrying cannot fix: invalid webhook URL / key. */
 const FINAL_ERRCODES = new Set([93000, 40001, 40014]);
@@ -31,12 +31,5 @@ export const wecom: ChannelModule = {
     }
     return jsonRequest(channel.url, { msgtype: 'markdown', markdown: { content: capBytes(markdownText(message), 4096) } }, channel.headers);
   },
-  accept(answer) {
-    const http = acceptHttp(answer);
-    if (!http.ok) return http;
-    const json = answerJson(answer);
-    if (json?.errcode === 0) return { ok: true, retry: false, detail: `HTTP ${answer.status} errcode 0` };
-    const n = typeof json?.errcode === 'number' ? json.errcode : NaN;
-    return { ok: false, retry: !FINAL_ERRCODES.has(n), detail: `HTTP ${answer.status} errcode ${String(json?.errcode)}: ${String(json?.errmsg ?? answer.body.slice(0, 200))}` };
-  },
+  accept: (answer) => acceptCode(answer, 'errcode', FINAL_ERRCODES, (json) => ({ code: json?.errcode, message: json?.errmsg })),
 };

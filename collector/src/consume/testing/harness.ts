@@ -3,6 +3,7 @@
  * a probe does (Nats-Msg-Id = record id), reading a consumer's state, and bounded waits (uvu has
  * no timeouts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { jetstream, jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { heartbeatSubject, resultSubject, type Heartbeat, type ResultRecord } from '@vantage/probe';
@@ -10,13 +11,12 @@ import { ensureStreams } from '../../../../probe/src/publish/streams.ts';
 import { startNatsServer, type NatsServer } from '../../../../test/helpers/nats-server.ts';
 import { Collector, type CollectorOptions } from '../collector.ts';
 import { CollectorMetrics } from '../../run/metrics.ts';
+import { sleep, waitFor, within } from '../../../../test/helpers/wait.ts';
 import type { MemoryStore } from './memory-store.ts';
 
-export const WAIT_MS = 15_000;
-
-import { sleep, waitFor, within } from '../../../../test/helpers/wait.ts';
-
 export { sleep, waitFor, within };
+
+const ROOT = new URL('../../../..', import.meta.url).pathname;
 
 export interface TestContext {
   server: NatsServer;
@@ -64,6 +64,29 @@ export function startCollector(ctx: TestContext, store: MemoryStore, opts: Parti
   collector.start();
   ctx.cleanups.push(() => collector.stop(2000));
   return collector;
+}
+
+export interface TsxChild {
+  child: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** `node --import tsx ARGS` from the repository root, with `env` added to ours; the test's cleanup kills it. */
+export function spawnTsx(ctx: TestContext, args: string[], env: NodeJS.ProcessEnv): TsxChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  ctx.cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
 export async function publishRecords(nc: NatsConnection, records: ResultRecord[]): Promise<void> {
